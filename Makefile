@@ -1,0 +1,112 @@
+# The front door: every action a person performs is a target here.
+# `make help` lists them. Targets are idempotent and install what they need.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SHELLFLAGS := -eu -o pipefail -c
+
+ROOT        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+# State of this checkout: tools, virtualenvs, JVM jars, service data and logs.
+LOCAL       ?= $(ROOT)/.local
+PYTHON      ?= python3
+UV_VERSION  := 0.13.8
+UV          := $(LOCAL)/tools/bin/uv
+VENV        := $(ROOT)/.venv
+PY          := $(VENV)/bin/python
+TRIPCLICK   := $(VENV)/bin/tripclick
+MVN         := mvn -q -B -Dmaven.repo.local=$(LOCAL)/m2
+export UV_CACHE_DIR ?= $(HOME)/.cache/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export TRIPCLICK_HOME ?= $(LOCAL)
+
+say = @printf '\033[1m==> %s\033[0m\n' "$(1)"
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---------------------------------------------------------------- setup
+
+$(UV):
+	$(call say,installing uv $(UV_VERSION) into $(LOCAL)/tools)
+	$(PYTHON) -m venv $(LOCAL)/tools
+	$(LOCAL)/tools/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(call say,syncing the payload/Spark/test virtualenv (.venv) from uv.lock)
+	$(UV) sync --frozen --python $(PYTHON) -q
+	@touch $@
+
+$(LOCAL)/jars/%/.resolved: pom.xml
+	$(call say,resolving JVM artifacts of profile '$*' from Maven Central)
+	@command -v mvn >/dev/null || { echo "error: Maven (mvn) is not installed; run: apt-get install -y maven" >&2; exit 1; }
+	@command -v java >/dev/null || { echo "error: Java 17 is not installed; run: apt-get install -y openjdk-17-jre-headless" >&2; exit 1; }
+	rm -rf $(LOCAL)/jars/$*
+	$(MVN) -P $* dependency:copy-dependencies -DoutputDirectory=$(LOCAL)/jars/$*
+	@touch $@
+
+.PHONY: system-packages
+system-packages: ## Install the Debian packages the local stack needs (PostgreSQL server).
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; else \
+	  printf '\033[1m==> %s\033[0m\n' "installing PostgreSQL from Debian's packages"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: PostgreSQL server missing; run as root: apt-get install -y postgresql" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+.PHONY: setup
+setup: system-packages $(VENV)/.synced $(LOCAL)/jars/kafka/.resolved $(LOCAL)/jars/spark/.resolved ## Install everything the local runtime needs (idempotent).
+
+# ---------------------------------------------------------------- local stack
+
+.PHONY: up
+up: setup ## Start the local stack: Kafka (KRaft), moto S3 and PostgreSQL on 127.0.0.1.
+	$(call say,starting the local stack)
+	$(TRIPCLICK) up
+
+.PHONY: down
+down: ## Stop the local stack; leaves no process behind.
+	@if [ -x $(TRIPCLICK) ]; then $(TRIPCLICK) down; else echo "nothing to stop (not set up)"; fi
+
+.PHONY: status
+status: ## Show the local stack's services, ports, health and log files.
+	@if [ -x $(TRIPCLICK) ]; then $(TRIPCLICK) status; else echo "not set up: run make up"; fi
+
+# ---------------------------------------------------------------- quality
+
+.PHONY: lint
+lint: $(VENV)/.synced ## Lint and check formatting with ruff.
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: fmt
+fmt: $(VENV)/.synced ## Format the Python code with ruff.
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Extra environments each area's tests need; area makefiles append to it.
+TEST_PREREQS := setup
+
+include terraform/terraform.mk
+include ansible/ansible.mk
+include dags/airflow.mk
+include superset/superset.mk
+include spark/spark.mk
+
+.PHONY: test
+test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local stack itself).
+	$(call say,running the test suite)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: demo
+demo: setup ## Set up and run a whole day locally on the real TripClick sample.
+	$(call say,running one TripClick day on the local stack)
+	$(TRIPCLICK) demo
+
+.PHONY: bench
+bench: setup ## Run the benchmarks; results go to bench/results/.
+	$(call say,running benchmarks)
+	$(PY) -m tripclick.bench
+
+.PHONY: clean
+clean: down ## Stop the stack and delete the local state (.local, .venv).
+	rm -rf $(LOCAL) $(VENV)

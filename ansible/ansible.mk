@@ -1,0 +1,1 @@
+# ansible targets; included by the top-level Makefile.

@@ -1,0 +1,1 @@
+# dags targets; included by the top-level Makefile.

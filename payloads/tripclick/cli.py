@@ -1,0 +1,48 @@
+"""``tripclick``: the command line of the platform.
+
+Each command lives in a module of ``tripclick.commands`` that exposes
+``register(subparsers)``; this file only wires them together and turns a
+:class:`UserError` into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from tripclick.errors import UserError
+
+# Modules of tripclick.commands, in the order `tripclick --help` lists them.
+COMMAND_MODULES = [
+    "stack",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tripclick",
+        description="TripClick clickstream platform: local stack, producers and the daily jobs.",
+        epilog="Settings come from TRIPCLICK_* environment variables; see docs/configuration.md.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"tripclick.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as err:
+        print(f"tripclick {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"tripclick {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``tripclick`` CLI, one module each."""

@@ -1,0 +1,140 @@
+"""Configuration shared by the producers, the Spark jobs, the DAGs and the local stack.
+
+Everything comes from environment variables prefixed ``TRIPCLICK_`` with defaults that
+fit the ``local`` runtime; the ``aws`` runtime sets the same variables from Terraform
+outputs (see ``ansible/roles/airflow``). Code reads settings from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tripclick.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOPIC = "tripclick_raw_logs"
+RUNTIMES = ("local", "aws")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"TRIPCLICK_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError(f"TRIPCLICK_{name}={raw!r} is not an integer; set it to a number") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with :func:`load`."""
+
+    runtime: str
+    home: Path
+    timezone: str
+    topic: str
+    topic_partitions: int
+    kafka_bootstrap: str
+    kafka_port: int
+    kafka_controller_port: int
+    kafka_heap: str
+    s3_port: int
+    s3_endpoint: str
+    s3_bucket: str
+    pg_host: str
+    pg_port: int
+    pg_database: str
+    pg_user: str
+    lake_root: str
+    jars_dir: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        """Service data and logs of the local stack."""
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pg_password(self) -> str:
+        """The gold database password: from the environment, else generated once per checkout."""
+        explicit = os.environ.get("TRIPCLICK_PG_PASSWORD")
+        if explicit:
+            return explicit
+        return read_or_create_secret(self.home / "secrets" / "pg_password")
+
+    @property
+    def pg_dsn(self) -> str:
+        return (
+            f"host={self.pg_host} port={self.pg_port} dbname={self.pg_database} "
+            f"user={self.pg_user} password={self.pg_password}"
+        )
+
+    @property
+    def pg_jdbc_url(self) -> str:
+        return f"jdbc:postgresql://{self.pg_host}:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def lake_is_s3(self) -> bool:
+        return self.lake_root.startswith("s3a://")
+
+
+def read_or_create_secret(path: Path, nbytes: int = 24) -> str:
+    """Return the secret stored at ``path``, creating it (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def load() -> Settings:
+    """Read the settings from the environment.
+
+    ``TRIPCLICK_PORT_OFFSET`` shifts every local port at once, so two checkouts (or two
+    test runs) can keep stacks side by side on one machine.
+    """
+    runtime = _env("RUNTIME", "local")
+    if runtime not in RUNTIMES:
+        raise UserError(
+            f"TRIPCLICK_RUNTIME={runtime!r} is unknown; use one of {', '.join(RUNTIMES)}"
+        )
+    home = Path(_env("HOME", str(REPO_ROOT / ".local"))).resolve()
+    offset = _env_int("PORT_OFFSET", 0)
+    kafka_port = _env_int("KAFKA_PORT", 19092 + offset)
+    s3_port = _env_int("S3_PORT", 15000 + offset)
+    pg_port = _env_int("PG_PORT", 15432 + offset)
+    s3_endpoint = _env("S3_ENDPOINT", f"http://127.0.0.1:{s3_port}")
+    s3_bucket = _env("S3_BUCKET", "tripclick-lake")
+    return Settings(
+        runtime=runtime,
+        home=home,
+        timezone=_env("TIMEZONE", "Asia/Seoul"),
+        topic=_env("TOPIC", TOPIC),
+        topic_partitions=_env_int("TOPIC_PARTITIONS", 3),
+        kafka_bootstrap=_env("KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
+        kafka_port=kafka_port,
+        kafka_controller_port=_env_int("KAFKA_CONTROLLER_PORT", 19093 + offset),
+        kafka_heap=_env("KAFKA_HEAP", "768m"),
+        s3_port=s3_port,
+        s3_endpoint=s3_endpoint,
+        s3_bucket=s3_bucket,
+        pg_host=_env("PG_HOST", "127.0.0.1"),
+        pg_port=pg_port,
+        pg_database=_env("PG_DATABASE", "tripclick"),
+        pg_user=_env("PG_USER", "tripclick"),
+        lake_root=_env("LAKE_ROOT", str(home / "lake")),
+        jars_dir=Path(_env("JARS_DIR", str(home / "jars"))),
+    )

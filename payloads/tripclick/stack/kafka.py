@@ -1,0 +1,158 @@
+"""One Apache Kafka broker in KRaft mode (broker and controller in one JVM) on 127.0.0.1.
+
+The broker runs from the jars Maven resolved into ``<home>/jars/kafka`` (see pom.xml),
+so no tarball download is needed. Storage is formatted once, on first start.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import uuid
+
+from tripclick.config import Settings
+from tripclick.errors import UserError
+from tripclick.stack import process
+from tripclick.stack.service import Service
+
+LOG4J2 = """\
+status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.out.ref = out
+# The request and state-change loggers are chatty at INFO and say nothing a user needs.
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.state.name = state.change.logger
+logger.state.level = warn
+"""
+
+
+class Kafka(Service):
+    name = "kafka"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.dir = settings.run_dir / "kafka"
+        self.data_dir = self.dir / "data"
+        self.config_file = self.dir / "server.properties"
+        self.port = settings.kafka_port
+
+    def server_properties(self) -> str:
+        s = self.settings
+        return "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.bootstrap.servers=127.0.0.1:{s.kafka_controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},"
+                f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"log.dirs={self.data_dir}",
+                f"num.partitions={s.topic_partitions}",
+                # One broker: internal topics cannot have more than one replica.
+                "offsets.topic.replication.factor=1",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                # Topics are created on purpose (with 3 partitions), never by a typo.
+                "auto.create.topics.enable=false",
+                "log.retention.hours=168",
+                "",
+            ]
+        )
+
+    def _java(self) -> str:
+        java = shutil.which("java")
+        if not java:
+            raise UserError(
+                "kafka: Java is not installed; install Java 17 (apt-get install -y openjdk-17-jre-headless)"
+            )
+        return java
+
+    def _classpath(self) -> str:
+        jars = self.settings.jars_dir / "kafka"
+        if not list(jars.glob("kafka_2.13-*.jar")):
+            raise UserError(f"kafka: broker jars not found in {jars}; run make setup")
+        return f"{jars}/*"
+
+    def _java_argv(self, main: str, *args: str) -> list[str]:
+        return [
+            self._java(),
+            f"-Xmx{self.settings.kafka_heap}",
+            "-Xms128m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            "-cp",
+            self._classpath(),
+            main,
+            *args,
+        ]
+
+    def _prepare(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(self.server_properties())
+        (self.dir / "log4j2.properties").write_text(LOG4J2)
+        if (self.data_dir / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        log = self.settings.log_dir / "kafka-format.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as out:
+            rc = subprocess.call(
+                self._java_argv(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--cluster-id",
+                    cluster_id,
+                    "--config",
+                    str(self.config_file),
+                    "--standalone",
+                ),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        if rc != 0:
+            raise UserError(f"kafka: formatting storage in {self.data_dir} failed; see {log}")
+
+    def start(self) -> None:
+        self._prepare()
+        process.require_free("kafka controller", self.settings.kafka_controller_port)
+        proc = process.spawn(
+            self.name,
+            self._java_argv("kafka.Kafka", str(self.config_file)),
+            self.log_file,
+            self.pid_file,
+        )
+        self.started_in = process.wait_healthy(
+            self.name, self.healthy, self.log_file, proc, timeout=90
+        )
+
+    def healthy(self) -> bool:
+        if not process.port_open(self.port):
+            return False
+        from kafka import KafkaAdminClient
+
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            request_timeout_ms=3000,
+        )
+        try:
+            admin.list_topics()
+            return True
+        finally:
+            admin.close()
+
+    def reset(self) -> None:
+        """Delete the broker's data (only when stopped)."""
+        shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -1,0 +1,1 @@
+# spark targets; included by the top-level Makefile.

@@ -1,0 +1,81 @@
+"""The one place a SparkSession is built, for every job and every test.
+
+Connector jars come from the project cache (pom.xml, profile ``spark``) locally; on
+the cluster ``spark-defaults.conf`` (ansible role ``spark``) supplies them and s3a
+uses the instance profile. Locally s3a points at the moto endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tripclick.config import Settings
+from tripclick.errors import UserError
+
+
+def connector_jars(settings: Settings) -> list[str]:
+    jars = sorted(str(p) for p in (settings.jars_dir / "spark").glob("*.jar"))
+    if not jars:
+        raise UserError(
+            f"Spark connector jars not found in {settings.jars_dir / 'spark'}; run make setup"
+        )
+    return jars
+
+
+def local_conf(settings: Settings, shuffle_partitions: int = 4) -> dict[str, str]:
+    """Spark settings for the ``local`` runtime (one machine, moto S3)."""
+    conf = {
+        "spark.jars": ",".join(connector_jars(settings)),
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": "127.0.0.1",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(
+            settings.s3_endpoint.startswith("https")
+        ).lower(),
+        "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        # moto accepts any key; these never reach AWS.
+        "spark.hadoop.fs.s3a.access.key": "local",
+        "spark.hadoop.fs.s3a.secret.key": "local",
+        "spark.hadoop.fs.s3a.change.detection.mode": "none",
+    }
+    return conf
+
+
+def aws_conf() -> dict[str, str]:
+    """Spark settings for the ``aws`` runtime: the instance profile signs s3a requests."""
+    return {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider"
+        ),
+    }
+
+
+def build(settings: Settings, app_name: str, master: str | None = None, **overrides: str):
+    """A SparkSession configured for the settings' runtime."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", _python())
+    builder = SparkSession.builder.appName(app_name)
+    conf = local_conf(settings) if settings.runtime == "local" else aws_conf()
+    conf.update(overrides)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    if master or settings.runtime == "local":
+        builder = builder.master(master or os.environ.get("TRIPCLICK_SPARK_MASTER", "local[2]"))
+    return builder.getOrCreate()
+
+
+def _python() -> str:
+    import sys
+
+    return str(Path(sys.executable))

@@ -1,0 +1,1 @@
+# superset targets; included by the top-level Makefile.

@@ -1,0 +1,1 @@
+# terraform targets; included by the top-level Makefile.
