@@ -86,11 +86,33 @@ fmt: $(VENV)/.synced ## Format the Python code with ruff.
 # Extra environments each area's tests need; area makefiles append to it.
 TEST_PREREQS := setup
 
+# A virtualenv of its own for a tool whose pins cannot share .venv (Airflow, Superset,
+# Ansible, checkov). $(call tool_venv,NAME,REQUIREMENTS) defines the rule that builds
+# $(LOCAL)/venvs/NAME from a lock file compiled by `make lock`.
+define tool_venv
+$(LOCAL)/venvs/$(1)/.synced: $(2) | $(UV)
+	$$(call say,syncing the $(1) virtualenv from $(2))
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(LOCAL)/venvs/$(1)
+	$(UV) pip sync -q --python $(LOCAL)/venvs/$(1)/bin/python $(2)
+	@touch $$@
+endef
+
+# Lock files of the tool virtualenvs: REQUIREMENTS.in -> REQUIREMENTS.txt. Area makefiles append.
+LOCKS :=
+
 include terraform/terraform.mk
 include ansible/ansible.mk
 include dags/airflow.mk
 include superset/superset.mk
 include spark/spark.mk
+
+.PHONY: lock
+lock: $(UV) ## Re-resolve every pinned environment (uv.lock and each tool venv's requirements.txt).
+	$(UV) lock
+	@for lock in $(LOCKS); do \
+	  printf '\033[1m==> %s\033[0m\n' "compiling $$lock"; \
+	  $(UV) pip compile -q --python-version 3.11 $${lock%.txt}.in -o $$lock; \
+	done
 
 .PHONY: test
 test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local stack itself).
