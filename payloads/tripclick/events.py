@@ -1,0 +1,317 @@
+"""The TripClick click event: parse a log line, build the Kafka value, validate a value.
+
+Two inputs, one model:
+
+- :func:`parse_line` reads a TripClick log line, either the raw nine fields or the
+  preprocessed shape that also carries ``event_ts``/``event_date``;
+- :func:`validate_value` reads a Kafka value built by :meth:`Event.to_value` (the
+  nine fields untouched plus ``event_ts``, ``event_date``, ``dedup_key``, ``source``,
+  ``produced_at``; ARCHITECTURE 3.1). The Spark silver job calls it inside Spark, so
+  this module stays pure and needs only the standard library and xxhash.
+
+Both return an :class:`Event` or a :class:`Rejection` with a short stable reason code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from tripclick.dedup import dedup_key
+
+# The nine TripClick fields, in the order the logs write them.
+FIELDS = (
+    "DateCreated",
+    "SessionId",
+    "DocumentId",
+    "Url",
+    "Title",
+    "DOI",
+    "ClinicalAreas",
+    "Keywords",
+    "Documents",
+)
+# Fields a Kafka value adds to the nine (ARCHITECTURE 3.1), in the order to_value writes them.
+VALUE_FIELDS = ("event_ts", "event_date", "dedup_key", "source", "produced_at")
+_TEXT_FIELDS = ("Url", "Title", "DOI", "ClinicalAreas", "Keywords")
+
+# Stable reason codes of a rejection and what each means. Quarantine rows and reject
+# files carry the code; the text is for people reading them.
+REASONS: dict[str, str] = {
+    "not_utf8": "the line is not valid UTF-8",
+    "not_json": "the line is not valid JSON",
+    "not_object": "the line is JSON but not an object",
+    "missing_session_id": "SessionId is missing or empty",
+    "bad_session_id": "SessionId is not a string",
+    "missing_date_created": "DateCreated is missing",
+    "bad_date_created": "DateCreated is not /Date(<Unix ms>)/ within years 1990-2100",
+    "missing_document_id": "DocumentId is missing",
+    "bad_document_id": "DocumentId is not a non-negative integer",
+    "missing_field": "one of Url, Title, DOI, ClinicalAreas, Keywords, Documents is missing",
+    "bad_field_type": "one of Url, Title, DOI, ClinicalAreas, Keywords is not a string",
+    "bad_documents": "Documents is not a list of integers",
+    "bad_event_ts": "event_ts is missing or not an ISO-8601 time with a zone",
+    "event_ts_mismatch": "event_ts of a log line differs from DateCreated",
+    "bad_event_date": "event_date is missing or not the UTC date of event_ts",
+    "missing_dedup_key": "dedup_key is missing",
+    "dedup_key_mismatch": "dedup_key is not the key of SessionId|DocumentId|DateCreated",
+    "missing_source": "source is missing or empty",
+    "bad_produced_at": "produced_at is missing or not an ISO-8601 time with a zone",
+}
+
+_DATE_RE = re.compile(r"^/Date\((-?\d{1,15})([+-]\d{4})?\)/$")
+# Sanity bounds of a click time: 1990-01-01 .. 2100-01-01 UTC, in Unix ms.
+_MIN_MS = 631_152_000_000
+_MAX_MS = 4_102_444_800_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A line or value that failed validation: ``reason`` is a code of :data:`REASONS`."""
+
+    reason: str
+    raw: bytes
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        """``code: text`` for logs and reject files."""
+        text = self.detail or REASONS.get(self.reason, "")
+        return f"{self.reason}: {text}" if text else self.reason
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One valid click.
+
+    The first nine attributes are the TripClick fields exactly as the line had them
+    (``clinical_areas_raw`` keeps the leading comma, ``keywords`` its trailing spaces).
+    ``click_ms`` is the original click time; ``event_ts``/``event_date``/``event_ms``
+    are the (possibly time-compressed) event time, UTC.
+    """
+
+    date_created: str
+    session_id: str
+    document_id: int
+    url: str
+    title: str
+    doi: str
+    clinical_areas_raw: str
+    keywords: str
+    documents: list[int]
+    click_ms: int
+    event_ts: str
+    event_date: str
+    dedup_key: str
+    clinical_areas: list[str]
+    event_ms: int
+    source: str | None = None
+    produced_at: str | None = None
+    # The parsed JSON object, so to_value writes the nine fields byte-for-byte as read.
+    _fields: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def to_value(self, source: str, produced_at: datetime, shift_ms: int = 0) -> bytes:
+        """The Kafka value of this click (ARCHITECTURE 3.1), UTF-8 JSON.
+
+        ``shift_ms`` moves the event time (time compression); ``DateCreated`` and the
+        dedup key stay on the original click time.
+        """
+        obj = {name: self._fields[name] for name in FIELDS} if self._fields else self._nine()
+        ts = ms_to_datetime(self.click_ms + shift_ms)
+        obj["event_ts"] = ts.isoformat(timespec="microseconds")
+        obj["event_date"] = ts.date().isoformat()
+        obj["dedup_key"] = self.dedup_key
+        obj["source"] = source
+        obj["produced_at"] = produced_at.astimezone(UTC).isoformat(timespec="microseconds")
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _nine(self) -> dict:
+        return {
+            "DateCreated": self.date_created,
+            "SessionId": self.session_id,
+            "DocumentId": self.document_id,
+            "Url": self.url,
+            "Title": self.title,
+            "DOI": self.doi,
+            "ClinicalAreas": self.clinical_areas_raw,
+            "Keywords": self.keywords,
+            "Documents": self.documents,
+        }
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """Unix ms → aware UTC datetime, exact (no float rounding)."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def datetime_to_ms(ts: datetime) -> int:
+    """Aware datetime → Unix ms, exact to the millisecond."""
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def split_areas(text: str) -> list[str]:
+    """``",Oncology,Surgery"`` → ``["Oncology", "Surgery"]`` (no empty items)."""
+    return [a for a in (p.strip() for p in text.split(",")) if a]
+
+
+def _decode(raw: bytes | str) -> tuple[bytes, dict | Rejection]:
+    if isinstance(raw, str):
+        data = raw.encode("utf-8", "surrogateescape")
+        text = raw
+    else:
+        data = bytes(raw)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return data, Rejection("not_utf8", data, f"not valid UTF-8 at byte {err.start}")
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return data, Rejection("not_json", data)
+    if not isinstance(obj, dict):
+        return data, Rejection("not_object", data)
+    return data, obj
+
+
+def _parse_iso(value: object) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 20:
+        return None
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return ts if ts.tzinfo is not None else None
+
+
+def _check_nine(obj: dict, data: bytes) -> tuple | Rejection:
+    """Validate the nine fields; return (click_ms, document_id, areas, documents)."""
+    sid = obj.get("SessionId")
+    if sid is None or (isinstance(sid, str) and not sid.strip()):
+        return Rejection("missing_session_id", data)
+    if not isinstance(sid, str):
+        return Rejection("bad_session_id", data)
+    created = obj.get("DateCreated")
+    if created is None:
+        return Rejection("missing_date_created", data)
+    m = _DATE_RE.match(created) if isinstance(created, str) else None
+    if m is None:
+        return Rejection("bad_date_created", data, f"DateCreated {created!r} is not /Date(ms)/")
+    click_ms = int(m.group(1))
+    if not _MIN_MS <= click_ms < _MAX_MS:
+        return Rejection("bad_date_created", data, f"DateCreated {created!r} is out of range")
+    doc = obj.get("DocumentId")
+    if doc is None:
+        return Rejection("missing_document_id", data)
+    if type(doc) is not int or doc < 0:
+        return Rejection("bad_document_id", data, f"DocumentId {doc!r} is not an integer >= 0")
+    for name in _TEXT_FIELDS:
+        value = obj.get(name)
+        if value is None and name not in obj:
+            return Rejection("missing_field", data, f"{name} is missing")
+        if not isinstance(value, str):
+            return Rejection("bad_field_type", data, f"{name} is not a string")
+    if "Documents" not in obj:
+        return Rejection("missing_field", data, "Documents is missing")
+    documents = obj["Documents"]
+    if not isinstance(documents, list) or any(type(d) is not int for d in documents):
+        return Rejection("bad_documents", data)
+    return click_ms, doc, split_areas(obj["ClinicalAreas"]), documents
+
+
+def _event(obj: dict, click_ms: int, doc: int, areas: list[str], documents: list, **time) -> Event:
+    sid = obj["SessionId"]
+    return Event(
+        date_created=obj["DateCreated"],
+        session_id=sid,
+        document_id=doc,
+        url=obj["Url"],
+        title=obj["Title"],
+        doi=obj["DOI"],
+        clinical_areas_raw=obj["ClinicalAreas"],
+        keywords=obj["Keywords"],
+        documents=documents,
+        click_ms=click_ms,
+        dedup_key=time.pop("key", None) or dedup_key(sid, doc, click_ms),
+        clinical_areas=areas,
+        _fields=obj,
+        **time,
+    )
+
+
+def parse_line(line: bytes | str) -> Event | Rejection:
+    """Parse one TripClick log line (raw nine fields, or with ``event_ts``/``event_date``).
+
+    The event time is the click time; in the second shape ``event_ts`` and
+    ``event_date`` must agree with ``DateCreated``.
+    """
+    if isinstance(line, bytes | bytearray | memoryview):
+        line = bytes(line).rstrip(b"\r\n")
+    else:
+        line = line.rstrip("\r\n")
+    data, obj = _decode(line)
+    if isinstance(obj, Rejection):
+        return obj
+    checked = _check_nine(obj, data)
+    if isinstance(checked, Rejection):
+        return checked
+    click_ms = checked[0]
+    ts = ms_to_datetime(click_ms)
+    event_ts = ts.isoformat(timespec="microseconds")
+    event_date = ts.date().isoformat()
+    if "event_ts" in obj:
+        given = _parse_iso(obj["event_ts"])
+        if given is None:
+            return Rejection("bad_event_ts", data)
+        if datetime_to_ms(given) != click_ms:
+            return Rejection("event_ts_mismatch", data)
+    if "event_date" in obj and obj["event_date"] != event_date:
+        return Rejection("bad_event_date", data)
+    return _event(obj, *checked, event_ts=event_ts, event_date=event_date, event_ms=click_ms)
+
+
+def validate_value(value: bytes) -> Event | Rejection:
+    """Validate a Kafka value of topic ``tripclick_raw_logs`` (the shape ``to_value`` builds).
+
+    Checks the nine fields, that ``event_date`` is the UTC date of ``event_ts``, that
+    ``dedup_key`` is the key of the original click, and that ``source`` and
+    ``produced_at`` are set. ``event_ts`` may differ from ``DateCreated`` (time compression).
+    """
+    data, obj = _decode(value)
+    if isinstance(obj, Rejection):
+        return obj
+    checked = _check_nine(obj, data)
+    if isinstance(checked, Rejection):
+        return checked
+    ts = _parse_iso(obj.get("event_ts"))
+    if ts is None:
+        return Rejection("bad_event_ts", data)
+    ts = ts.astimezone(UTC)
+    event_date = ts.date().isoformat()
+    if obj.get("event_date") != event_date:
+        return Rejection("bad_event_date", data)
+    key = obj.get("dedup_key")
+    if not key:
+        return Rejection("missing_dedup_key", data)
+    click_ms, doc = checked[0], checked[1]
+    if key != dedup_key(obj["SessionId"], doc, click_ms):
+        return Rejection("dedup_key_mismatch", data)
+    source = obj.get("source")
+    if not isinstance(source, str) or not source:
+        return Rejection("missing_source", data)
+    produced = _parse_iso(obj.get("produced_at"))
+    if produced is None:
+        return Rejection("bad_produced_at", data)
+    return _event(
+        obj,
+        *checked,
+        key=key,
+        event_ts=ts.isoformat(timespec="microseconds"),
+        event_date=event_date,
+        event_ms=datetime_to_ms(ts),
+        source=source,
+        produced_at=produced.astimezone(UTC).isoformat(timespec="microseconds"),
+    )
