@@ -53,6 +53,7 @@ class Settings:
     pg_user: str
     lake_root: str
     jars_dir: Path
+    superset_port: int = 18088
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -137,4 +138,5 @@ def load() -> Settings:
         pg_user=_env("PG_USER", "tripclick"),
         lake_root=_env("LAKE_ROOT", str(home / "lake")),
         jars_dir=Path(_env("JARS_DIR", str(home / "jars"))),
+        superset_port=_env_int("SUPERSET_PORT", 18088 + offset),
     )
