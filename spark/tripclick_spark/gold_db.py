@@ -1,0 +1,236 @@
+"""The gold database: versioned migrations, per-date loads (COPY) and dumps.
+
+Everything here talks to PostgreSQL with psycopg2 from the driver; Spark only
+computes the marts. A date's marts are replaced in one transaction, so a reader
+sees either the old day or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from tripclick.config import Settings
+from tripclick.errors import UserError
+
+SCHEMA = "gold"
+MIGRATIONS_TABLE = f"{SCHEMA}.schema_migrations"
+# Key taken by `migrate` so two loads starting at once do not both apply a migration.
+_ADVISORY_LOCK = 0x7C11C
+_MIGRATION_RE = re.compile(r"^V(\d{3})__([a-z0-9_]+)\.sql$")
+
+# The marts in the order they are loaded and dumped, with their columns (the table's order).
+MARTS: dict[str, tuple[str, ...]] = {
+    "mart_daily_traffic": (
+        "event_date",
+        "total_events",
+        "unique_sessions",
+        "unique_documents",
+        "peak_hour",
+    ),
+    "mart_session_analysis": (
+        "session_id",
+        "event_date",
+        "click_count",
+        "unique_docs",
+        "first_click_ts",
+        "last_click_ts",
+        "session_duration_sec",
+    ),
+    "mart_clinical_areas": ("event_date", "clinical_area", "search_count", "unique_sessions"),
+    "mart_popular_documents": (
+        "event_date",
+        "document_id",
+        "title",
+        "view_count",
+        "unique_sessions",
+        "rank",
+    ),
+}
+# Order of rows in a dump: each mart's key.
+_DUMP_ORDER = {
+    "mart_daily_traffic": "event_date",
+    "mart_session_analysis": "session_id",
+    "mart_clinical_areas": "clinical_area",
+    "mart_popular_documents": "rank",
+}
+RECONCILIATION_COLUMNS = (
+    "event_date",
+    "kafka_records",
+    "bronze_records",
+    "bronze_distinct",
+    "silver_records",
+    "quarantine_records",
+    "quarantine_distinct",
+    "gold_total_events",
+    "passed",
+    "mismatches",
+)
+
+
+@contextmanager
+def connect(settings: Settings):
+    """A psycopg2 connection to the gold database; closed on exit."""
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(settings.pg_dsn, connect_timeout=10)
+    except psycopg2.OperationalError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "unreachable"
+        raise UserError(
+            f"cannot connect to the gold database at {settings.pg_host}:{settings.pg_port} "
+            f"({first}); start it with `tripclick up` or check TRIPCLICK_PG_*"
+        ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The migrations shipped with the package: (version, name, sql), in version order."""
+    found = []
+    for entry in resources.files("tripclick_spark.migrations").iterdir():
+        m = _MIGRATION_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(settings: Settings) -> list[str]:
+    """Apply the migrations not applied yet, each in its own transaction; return their names."""
+    applied_now = []
+    with connect(settings) as conn:
+        with conn, conn.cursor() as cur:
+            cur.execute(f"create schema if not exists {SCHEMA}")
+            cur.execute(
+                f"create table if not exists {MIGRATIONS_TABLE} ("
+                " version integer primary key, name text not null,"
+                " applied_at timestamptz not null default now())"
+            )
+        for version, name, sql in migrations():
+            with conn, conn.cursor() as cur:
+                # Held to the end of this transaction: a concurrent migrate waits, then skips.
+                cur.execute("select pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
+                cur.execute(f"select 1 from {MIGRATIONS_TABLE} where version = %s", (version,))
+                if cur.fetchone():
+                    continue
+                cur.execute(sql)
+                cur.execute(
+                    f"insert into {MIGRATIONS_TABLE} (version, name) values (%s, %s)",
+                    (version, name),
+                )
+                applied_now.append(f"V{version:03d}__{name}")
+    return applied_now
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return r"\N"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return value
+
+
+def _copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    buf.seek(0)
+    cur.copy_expert(
+        f"copy {SCHEMA}.{table} ({', '.join(columns)}) from stdin with (format csv, null '\\N')",
+        buf,
+    )
+
+
+def replace_date(
+    settings: Settings,
+    event_date: str,
+    marts: Mapping[str, Iterable[Sequence[Any]]],
+) -> dict[str, int]:
+    """Replace the date's rows of every mart in ``marts`` in one transaction.
+
+    ``marts`` maps a mart name to rows in :data:`MARTS` column order. Returns the
+    number of rows loaded per mart.
+    """
+    counts = {}
+    with connect(settings) as conn, conn, conn.cursor() as cur:
+        for table, rows in marts.items():
+            columns = MARTS[table]
+            cur.execute(f"delete from {SCHEMA}.{table} where event_date = %s", (event_date,))
+            _copy_rows(cur, table, columns, rows)
+            cur.execute(
+                f"select count(*) from {SCHEMA}.{table} where event_date = %s", (event_date,)
+            )
+            counts[table] = cur.fetchone()[0]
+    return counts
+
+
+def save_reconciliation(settings: Settings, report: Mapping[str, Any]) -> None:
+    """Upsert the date's reconciliation row."""
+    cols = RECONCILIATION_COLUMNS
+    values = [report[c] for c in cols]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+    with connect(settings) as conn, conn, conn.cursor() as cur:
+        cur.execute(
+            f"insert into {SCHEMA}.reconciliation ({', '.join(cols)}, checked_at) "
+            f"values ({', '.join(['%s'] * len(cols))}, now()) "
+            f"on conflict (event_date) do update set {updates}, checked_at = now()",
+            values,
+        )
+
+
+def total_events(settings: Settings, event_date: str) -> int | None:
+    """``mart_daily_traffic.total_events`` of the date, or None when the date is not loaded."""
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            f"select total_events from {SCHEMA}.mart_daily_traffic where event_date = %s",
+            (event_date,),
+        )
+        row = cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def dump(settings: Settings, event_date: str) -> dict[str, list[dict[str, Any]]]:
+    """The date's four marts as ``{mart_name: [row objects]}``, rows in key order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("set local time zone 'UTC'")
+        for table, columns in MARTS.items():
+            cur.execute(
+                f"select {', '.join(columns)} from {SCHEMA}.{table} "
+                f"where event_date = %s order by {_DUMP_ORDER[table]}",
+                (event_date,),
+            )
+            out[table] = [
+                {c: _jsonable(v) for c, v in zip(columns, row, strict=True)}
+                for row in cur.fetchall()
+            ]
+    return out
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Versioned SQL migrations of the gold schema: ``VNNN__name.sql``, applied in order."""
