@@ -1,0 +1,1 @@
+"""Superset dashboards as code: the export bundle under ``superset/`` and the local server."""
