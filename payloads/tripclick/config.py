@@ -54,6 +54,7 @@ class Settings:
     lake_root: str
     jars_dir: Path
     superset_port: int = 18088
+    airflow_port: int = 18080
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -139,4 +140,5 @@ def load() -> Settings:
         lake_root=_env("LAKE_ROOT", str(home / "lake")),
         jars_dir=Path(_env("JARS_DIR", str(home / "jars"))),
         superset_port=_env_int("SUPERSET_PORT", 18088 + offset),
+        airflow_port=_env_int("AIRFLOW_PORT", 18080 + offset),
     )
