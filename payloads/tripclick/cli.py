@@ -16,6 +16,8 @@ from tripclick.errors import UserError
 # Modules of tripclick.commands, in the order `tripclick --help` lists them.
 COMMAND_MODULES = [
     "stack",
+    "generate",
+    "produce",
     "dashboards",
 ]
 

@@ -110,8 +110,11 @@ class Event:
     event_ms: int
     source: str | None = None
     produced_at: str | None = None
-    # The parsed JSON object, so to_value writes the nine fields byte-for-byte as read.
+    # The parsed JSON object, so to_value writes the nine fields exactly as read.
     _fields: dict = field(default_factory=dict, repr=False, compare=False)
+    # The line itself when it holds just the nine fields: to_value then appends to it
+    # instead of re-serialising (the producer's hot path), keeping the fields byte-for-byte.
+    _line: bytes | None = field(default=None, repr=False, compare=False)
 
     def to_value(self, source: str, produced_at: datetime, shift_ms: int = 0) -> bytes:
         """The Kafka value of this click (ARCHITECTURE 3.1), UTF-8 JSON.
@@ -119,13 +122,36 @@ class Event:
         ``shift_ms`` moves the event time (time compression); ``DateCreated`` and the
         dedup key stay on the original click time.
         """
+        produced = produced_at.astimezone(UTC).isoformat(timespec="microseconds")
+        return self.value_bytes(source, produced, self.click_ms + shift_ms)
+
+    def value_bytes(self, source: str, produced_at: str, event_ms: int) -> bytes:
+        """:meth:`to_value` with the produce time already formatted and the event time in ms."""
+        event_ts = iso_utc(event_ms)
+        event_date = event_ts[:10]
+        if self._line is not None:
+            return b"".join(
+                (
+                    self._line[:-1],
+                    b',"event_ts":"',
+                    event_ts.encode(),
+                    b'","event_date":"',
+                    event_date.encode(),
+                    b'","dedup_key":"',
+                    self.dedup_key.encode(),
+                    b'","source":',
+                    json.dumps(source).encode(),
+                    b',"produced_at":"',
+                    produced_at.encode(),
+                    b'"}',
+                )
+            )
         obj = {name: self._fields[name] for name in FIELDS} if self._fields else self._nine()
-        ts = ms_to_datetime(self.click_ms + shift_ms)
-        obj["event_ts"] = ts.isoformat(timespec="microseconds")
-        obj["event_date"] = ts.date().isoformat()
+        obj["event_ts"] = event_ts
+        obj["event_date"] = event_date
         obj["dedup_key"] = self.dedup_key
         obj["source"] = source
-        obj["produced_at"] = produced_at.astimezone(UTC).isoformat(timespec="microseconds")
+        obj["produced_at"] = produced_at
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
     def _nine(self) -> dict:
@@ -145,6 +171,23 @@ class Event:
 def ms_to_datetime(ms: int) -> datetime:
     """Unix ms → aware UTC datetime, exact (no float rounding)."""
     return _EPOCH + timedelta(milliseconds=ms)
+
+
+_DAY_NAMES: dict[int, str] = {}
+
+
+def iso_utc(ms: int) -> str:
+    """Unix ms → ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, as ``isoformat`` writes it, only faster."""
+    day, rem = divmod(ms, 86_400_000)
+    name = _DAY_NAMES.get(day)
+    if name is None:
+        if len(_DAY_NAMES) > 4096:
+            _DAY_NAMES.clear()
+        name = _DAY_NAMES[day] = (_EPOCH + timedelta(days=day)).date().isoformat()
+    sec, milli = divmod(rem, 1000)
+    minute, sec = divmod(sec, 60)
+    hour, minute = divmod(minute, 60)
+    return f"{name}T{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}000+00:00"
 
 
 def datetime_to_ms(ts: datetime) -> int:
@@ -259,9 +302,8 @@ def parse_line(line: bytes | str) -> Event | Rejection:
     if isinstance(checked, Rejection):
         return checked
     click_ms = checked[0]
-    ts = ms_to_datetime(click_ms)
-    event_ts = ts.isoformat(timespec="microseconds")
-    event_date = ts.date().isoformat()
+    event_ts = iso_utc(click_ms)
+    event_date = event_ts[:10]
     if "event_ts" in obj:
         given = _parse_iso(obj["event_ts"])
         if given is None:
@@ -270,7 +312,15 @@ def parse_line(line: bytes | str) -> Event | Rejection:
             return Rejection("event_ts_mismatch", data)
     if "event_date" in obj and obj["event_date"] != event_date:
         return Rejection("bad_event_date", data)
-    return _event(obj, *checked, event_ts=event_ts, event_date=event_date, event_ms=click_ms)
+    line_bytes = data.rstrip() if len(obj) == len(FIELDS) else None
+    return _event(
+        obj,
+        *checked,
+        event_ts=event_ts,
+        event_date=event_date,
+        event_ms=click_ms,
+        _line=line_bytes,
+    )
 
 
 def validate_value(value: bytes) -> Event | Rejection:
