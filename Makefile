@@ -123,6 +123,8 @@ test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local s
 demo: setup ## Set up and run a whole day locally on the real TripClick sample.
 	$(call say,running one TripClick day on the local stack)
 	$(TRIPCLICK) demo
+	$(call say,serving the dashboards (Superset on 127.0.0.1))
+	$(TRIPCLICK) dashboards serve
 
 .PHONY: bench
 bench: setup ## Run the benchmarks; results go to bench/results/.

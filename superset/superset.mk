@@ -3,4 +3,30 @@
 SUPERSET_VENV := $(LOCAL)/venvs/superset
 $(eval $(call tool_venv,superset,superset/requirements.txt))
 LOCKS += superset/requirements.txt
-TEST_PREREQS += $(SUPERSET_VENV)/.synced
+CHROMIUM := /usr/bin/chromium
+TEST_PREREQS += $(SUPERSET_VENV)/.synced chromium
+
+.PHONY: dashboards
+dashboards: setup $(SUPERSET_VENV)/.synced ## Import the Superset bundle (superset/) with the gold DB from configuration; idempotent.
+	$(call say,importing the TripClick dashboards into Superset)
+	$(TRIPCLICK) dashboards import
+
+.PHONY: dashboards-serve
+dashboards-serve: dashboards ## Serve Superset on 127.0.0.1 and print the dashboard's address and admin login.
+	$(TRIPCLICK) dashboards serve
+
+.PHONY: dashboards-stop
+dashboards-stop: ## Stop the Superset server.
+	@if [ -x $(TRIPCLICK) ]; then $(TRIPCLICK) dashboards stop; fi
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium (headless browser for the dashboard tests).
+	@if [ -x $(CHROMIUM) ]; then :; else \
+	  printf '\033[1m==> %s\033[0m\n' "installing Chromium from Debian's packages"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: Chromium missing; run as root: apt-get install -y chromium" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# `make demo` ends with the dashboards served; `make down` stops Superset with the stack.
+demo: $(SUPERSET_VENV)/.synced
+down: dashboards-stop
