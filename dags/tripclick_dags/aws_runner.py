@@ -1,0 +1,134 @@
+"""The ``aws`` runtime: producers in Docker on the web servers, Spark jobs over SSH.
+
+The operators are built inside the running task from configuration read then (Airflow
+connections and variables, so the secrets backend can serve them) and executed at once;
+the DAG's task graph is the same for both runtimes.
+
+Connections (see ``dags/README.md``):
+
+- ``tripclick_web_0`` / ``tripclick_web_1``: a web server's Docker API. ``host``, ``port``
+  (2376), and in ``extra`` the PEM paths ``ca_cert``, ``client_cert``, ``client_key`` of the
+  mutual-TLS client. A plain-text API (2375, or missing certificates) is refused.
+- ``tripclick_spark_master``: SSH to the Spark master (``host``, ``login``, ``extra.key_file``).
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Any
+
+from tripclick_dags.commands import StageCommand
+from tripclick_dags.settings import Settings, SettingError
+
+if TYPE_CHECKING:
+    from airflow.providers.docker.operators.docker import DockerOperator
+    from airflow.providers.ssh.operators.ssh import SSHOperator
+    from airflow.sdk import Connection
+
+DOCKER_TLS_PORT = 2376
+# A bounded stream ends by itself; this margin covers spark-submit start-up and the
+# final micro-batch before the SSH command is declared hung.
+STREAM_MARGIN_SECONDS = 15 * 60
+BATCH_TIMEOUT_SECONDS = 60 * 60
+TLS_FILES = ("ca_cert", "client_cert", "client_key")
+
+
+def docker_operator(
+    settings: Settings, conn: Connection, stage: StageCommand, task_id: str
+) -> DockerOperator:
+    """The producer container on a web server, reached only through mutual TLS on 2376."""
+    from airflow.providers.docker.operators.docker import DockerOperator
+    from docker.types import Mount
+
+    extra = conn.extra_dejson
+    port = conn.port or DOCKER_TLS_PORT
+    if port != DOCKER_TLS_PORT:
+        raise SettingError(
+            f"connection {conn.conn_id} points at Docker port {port}; the Docker API is served"
+            f" only over TLS on {DOCKER_TLS_PORT}: set its port to {DOCKER_TLS_PORT}"
+        )
+    missing = [name for name in TLS_FILES if not extra.get(name)]
+    if not conn.host or missing:
+        raise SettingError(
+            f"connection {conn.conn_id} needs a host and extra {', '.join(TLS_FILES)} (PEM paths);"
+            f" missing: {', '.join(missing or ['host'])}"
+        )
+    environment = {"TRIPCLICK_RUNTIME": "aws", "TRIPCLICK_TIMEZONE": settings.timezone}
+    if settings.kafka_bootstrap:
+        environment["TRIPCLICK_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
+    return DockerOperator(
+        task_id=task_id,
+        image=settings.producer_image,
+        command=stage.argv,
+        docker_url=f"tcp://{conn.host}:{port}",
+        tls_ca_cert=extra["ca_cert"],
+        tls_client_cert=extra["client_cert"],
+        tls_client_key=extra["client_key"],
+        tls_verify=True,
+        tls_hostname=extra.get("tls_hostname", conn.host),
+        environment=environment,
+        mounts=[
+            Mount(
+                target=settings.docker_input_dir,
+                source=extra.get("input_dir", settings.docker_input_dir),
+                type="bind",
+                read_only=True,
+            )
+        ],
+        mount_tmp_dir=False,
+        auto_remove="success",
+        network_mode="host",
+    )
+
+
+def spark_submit_command(settings: Settings, stage: StageCommand) -> str:
+    """The shell command run on the Spark master."""
+    if stage.job is None:
+        raise ValueError(f"{stage.command} is not a Spark job")
+    prefix = ["env", f"PYSPARK_PYTHON={settings.spark_python}"] if settings.spark_python else []
+    argv = [
+        *prefix,
+        settings.spark_submit,
+        "--master",
+        settings.spark_master_url,
+        "--name",
+        f"tripclick-{stage.job}",
+        *shlex.split(settings.spark_submit_args),
+        f"{settings.spark_jobs_dir.rstrip('/')}/{stage.job}.py",
+        *stage.job_args,
+    ]
+    return shlex.join(argv)
+
+
+def ssh_operator(
+    settings: Settings, stage: StageCommand, task_id: str, stream_seconds: float | None = None
+) -> SSHOperator:
+    """spark-submit on the master; a stream's command may run its window plus a margin."""
+    from airflow.providers.ssh.operators.ssh import SSHOperator
+
+    timeout = (
+        int(stream_seconds) + STREAM_MARGIN_SECONDS
+        if stream_seconds is not None
+        else BATCH_TIMEOUT_SECONDS
+    )
+    return SSHOperator(
+        task_id=task_id,
+        ssh_conn_id=settings.spark_conn_id,
+        command=spark_submit_command(settings, stage),
+        cmd_timeout=timeout,
+        conn_timeout=30,
+        do_xcom_push=False,
+    )
+
+
+def run_producer(settings: Settings, source_index: int, stage: StageCommand, context: Any) -> None:
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(settings.docker_conn_ids[source_index])
+    docker_operator(settings, conn, stage, context["ti"].task_id).execute(context)
+
+
+def run_spark(
+    settings: Settings, stage: StageCommand, context: Any, stream_seconds: float | None = None
+) -> None:
+    ssh_operator(settings, stage, context["ti"].task_id, stream_seconds).execute(context)

@@ -1,0 +1,81 @@
+"""The stage commands, written once for both runtimes.
+
+``local`` runs ``tripclick <command> <args>`` as a process; ``aws`` runs the producer
+image with the same ``produce`` arguments and ``spark-submit`` of
+``spark/tripclick_spark/jobs/<job>.py`` with the same arguments on the Spark master.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tripclick_dags.plan import DayPlan
+from tripclick_dags.settings import Settings
+
+SOURCES = ("web-0", "web-1")
+
+
+@dataclass(frozen=True)
+class StageCommand:
+    command: tuple[str, ...]  # the `tripclick` sub-command, e.g. ("gold", "load")
+    args: tuple[str, ...]
+    job: str | None = None  # the Spark job file (without .py) on the aws runtime
+
+    @property
+    def argv(self) -> list[str]:
+        return [*self.command, *self.args]
+
+    @property
+    def job_args(self) -> list[str]:
+        """Arguments of the Spark job script: the sub-command after the job's name, then flags."""
+        return [*self.command[1:], *self.args]
+
+
+def input_file(input_dir: str, source_date: str, source: str) -> str:
+    """web-0 replays ``<day>_part-000.jsonl``, web-1 ``<day>_part-001.jsonl``."""
+    part = SOURCES.index(source)
+    return f"{input_dir.rstrip('/')}/{source_date}_part-{part:03d}.jsonl"
+
+
+def produce(settings: Settings, plan: DayPlan, source: str, input_dir: str) -> StageCommand:
+    """Replay one web server's log onto the run's date during the streaming window."""
+    source_date = settings.source_date or plan.date
+    args = [
+        "--mode",
+        "realtime",
+        "--input",
+        input_file(input_dir, source_date, source),
+        "--source",
+        source,
+        "--date",
+        plan.date,
+        "--window-start",
+        plan.stream_start.strftime("%H:%M"),
+        # Whole minutes: a compressed window shorter than a minute still gets one.
+        "--window-minutes",
+        str(max(1, math.floor(plan.stream_seconds / 60))),
+    ]
+    if settings.producer_speed:
+        args += ["--speed", settings.producer_speed]
+    return StageCommand(("produce",), tuple(args))
+
+
+def silver_stream(plan: DayPlan) -> StageCommand:
+    """The bounded Kafka -> silver stream that lasts the window."""
+    seconds = str(max(1, math.ceil(plan.stream_seconds)))
+    return StageCommand(("silver",), ("--date", plan.date, "--duration-seconds", seconds), "silver")
+
+
+def silver_catch_up(date: str) -> StageCommand:
+    """Process whatever the stream has not (a late click, a stream that was restarted)."""
+    return StageCommand(("silver",), ("--date", date, "--available-now"), "silver")
+
+
+def bronze(date: str) -> StageCommand:
+    return StageCommand(("bronze",), ("--date", date), "bronze")
+
+
+def gold_load(date: str) -> StageCommand:
+    """Marts and the reconciliation report; exits non-zero when the counts disagree."""
+    return StageCommand(("gold", "load"), ("--date", date), "gold")

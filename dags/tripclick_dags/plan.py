@@ -1,0 +1,92 @@
+"""The day's plan: when each stage of a run starts and how long the stream lasts.
+
+With ``time_scale`` 1 the stages start at their wall-clock times on the run's date in
+the configured time zone (15:00 / 17:00 / 18:00 Asia/Seoul by default). With a larger
+scale the same day is compressed around the moment the run starts, so a test or a demo
+walks through the whole flow in minutes with the same task graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tripclick_dags.settings import Settings, SettingError
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    date: str  # the day the clicks are replayed onto, YYYY-MM-DD
+    stream_start: dt.datetime  # producers and the silver stream
+    stream_end: dt.datetime
+    bronze_start: dt.datetime
+    gold_start: dt.datetime
+
+    @property
+    def stream_seconds(self) -> float:
+        return (self.stream_end - self.stream_start).total_seconds()
+
+    def to_xcom(self) -> dict[str, str | float]:
+        """JSON-friendly form (ISO-8601 with offsets) for the sensors' templates."""
+        out: dict[str, str | float] = {
+            k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in asdict(self).items()
+        }
+        out["stream_seconds"] = self.stream_seconds
+        return out
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(
+            f"TRIPCLICK_TIMEZONE={name!r} is not a time zone; use an IANA name like Asia/Seoul"
+        ) from None
+
+
+def clock(name: str, value: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise SettingError(f"tripclick_{name}={value!r} is not a time; use HH:MM") from None
+
+
+def run_date(settings: Settings, logical: dt.datetime) -> str:
+    """The run's date: its logical date seen in the schedule's time zone."""
+    return logical.astimezone(zone(settings.timezone)).date().isoformat()
+
+
+def make_plan(settings: Settings, date: str, run_started: dt.datetime) -> DayPlan:
+    """Stage start times for ``date``; ``run_started`` anchors a compressed day."""
+    tz = zone(settings.timezone)
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise SettingError(f"date {date!r} is not a date; use YYYY-MM-DD") from None
+    wall = {
+        name: dt.datetime.combine(day, clock(name, getattr(settings, name)), tzinfo=tz)
+        for name in ("stream_start", "bronze_start", "gold_start")
+    }
+    stream_end = wall["stream_start"] + dt.timedelta(minutes=settings.stream_minutes)
+    if not wall["stream_start"] <= stream_end <= wall["bronze_start"] <= wall["gold_start"]:
+        raise SettingError(
+            "the daily flow is out of order: need stream_start + stream_minutes <= bronze_start"
+            f" <= gold_start, got {settings.stream_start} + {settings.stream_minutes:g} min,"
+            f" {settings.bronze_start}, {settings.gold_start}"
+        )
+    if settings.time_scale == 1:
+        return DayPlan(date, wall["stream_start"], stream_end, wall["bronze_start"], wall["gold_start"])
+
+    anchor = run_started.astimezone(tz)
+
+    def squeezed(moment: dt.datetime) -> dt.datetime:
+        return anchor + (moment - wall["stream_start"]) / settings.time_scale
+
+    return DayPlan(
+        date,
+        anchor,
+        squeezed(stream_end),
+        squeezed(wall["bronze_start"]),
+        squeezed(wall["gold_start"]),
+    )
