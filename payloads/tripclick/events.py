@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -174,20 +175,28 @@ def ms_to_datetime(ms: int) -> datetime:
 
 
 _DAY_NAMES: dict[int, str] = {}
+# (second, "YYYY-MM-DDTHH:MM:SS.") of the last call: clicks come in time order, so it often hits.
+_last_second: tuple[int, str] = (-1, "")
 
 
 def iso_utc(ms: int) -> str:
     """Unix ms → ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, as ``isoformat`` writes it, only faster."""
-    day, rem = divmod(ms, 86_400_000)
+    global _last_second
+    second, milli = divmod(ms, 1000)
+    cached = _last_second
+    if cached[0] == second:
+        return f"{cached[1]}{milli:03d}000+00:00"
+    day, rem = divmod(second, 86_400)
     name = _DAY_NAMES.get(day)
     if name is None:
         if len(_DAY_NAMES) > 4096:
             _DAY_NAMES.clear()
         name = _DAY_NAMES[day] = (_EPOCH + timedelta(days=day)).date().isoformat()
-    sec, milli = divmod(rem, 1000)
-    minute, sec = divmod(sec, 60)
+    minute, sec = divmod(rem, 60)
     hour, minute = divmod(minute, 60)
-    return f"{name}T{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}000+00:00"
+    prefix = f"{name}T{hour:02d}:{minute:02d}:{sec:02d}."
+    _last_second = (second, prefix)
+    return f"{prefix}{milli:03d}000+00:00"
 
 
 def datetime_to_ms(ts: datetime) -> int:
@@ -201,21 +210,24 @@ def split_areas(text: str) -> list[str]:
     return [a for a in (p.strip() for p in text.split(",")) if a]
 
 
+_json_decode = json.JSONDecoder().decode
+
+
 def _decode(raw: bytes | str) -> tuple[bytes, dict | Rejection]:
     if isinstance(raw, str):
         data = raw.encode("utf-8", "surrogateescape")
         text = raw
     else:
-        data = bytes(raw)
+        data = raw
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
             return data, Rejection("not_utf8", data, f"not valid UTF-8 at byte {err.start}")
     try:
-        obj = json.loads(text)
+        obj = _json_decode(text)
     except ValueError:
         return data, Rejection("not_json", data)
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         return data, Rejection("not_object", data)
     return data, obj
 
@@ -230,42 +242,56 @@ def _parse_iso(value: object) -> datetime | None:
     return ts if ts.tzinfo is not None else None
 
 
-def _check_nine(obj: dict, data: bytes) -> tuple | Rejection:
-    """Validate the nine fields; return (click_ms, document_id, areas, documents)."""
+def _click_ms(created: object) -> int | None:
+    """``/Date(1451606501933)/`` (optionally with a ``+hhmm`` offset) → Unix ms, else None."""
+    if type(created) is not str:
+        return None
+    digits = created[6:-2]
+    if created.startswith("/Date(") and created.endswith(")/") and digits.isdigit():
+        ms = int(digits)  # the common shape, without the regex
+    else:
+        m = _DATE_RE.match(created)
+        if m is None:
+            return None
+        ms = int(m.group(1))
+    return ms if _MIN_MS <= ms < _MAX_MS else None
+
+
+def _check_nine(obj: dict, data: bytes) -> tuple[int, int] | Rejection:
+    """Validate the nine fields; return (click_ms, document_id)."""
     sid = obj.get("SessionId")
-    if sid is None or (isinstance(sid, str) and not sid.strip()):
+    if type(sid) is not str:
+        return Rejection("missing_session_id" if sid is None else "bad_session_id", data)
+    if not sid.strip():
         return Rejection("missing_session_id", data)
-    if not isinstance(sid, str):
-        return Rejection("bad_session_id", data)
     created = obj.get("DateCreated")
     if created is None:
         return Rejection("missing_date_created", data)
-    m = _DATE_RE.match(created) if isinstance(created, str) else None
-    if m is None:
+    click_ms = _click_ms(created)
+    if click_ms is None:
         return Rejection("bad_date_created", data, f"DateCreated {created!r} is not /Date(ms)/")
-    click_ms = int(m.group(1))
-    if not _MIN_MS <= click_ms < _MAX_MS:
-        return Rejection("bad_date_created", data, f"DateCreated {created!r} is out of range")
     doc = obj.get("DocumentId")
     if doc is None:
         return Rejection("missing_document_id", data)
     if type(doc) is not int or doc < 0:
         return Rejection("bad_document_id", data, f"DocumentId {doc!r} is not an integer >= 0")
     for name in _TEXT_FIELDS:
-        value = obj.get(name)
-        if value is None and name not in obj:
-            return Rejection("missing_field", data, f"{name} is missing")
-        if not isinstance(value, str):
+        if type(obj.get(name)) is not str:
+            if name not in obj:
+                return Rejection("missing_field", data, f"{name} is missing")
             return Rejection("bad_field_type", data, f"{name} is not a string")
-    if "Documents" not in obj:
-        return Rejection("missing_field", data, "Documents is missing")
-    documents = obj["Documents"]
-    if not isinstance(documents, list) or any(type(d) is not int for d in documents):
+    documents = obj.get("Documents")
+    if type(documents) is not list:
+        if "Documents" not in obj:
+            return Rejection("missing_field", data, "Documents is missing")
         return Rejection("bad_documents", data)
-    return click_ms, doc, split_areas(obj["ClinicalAreas"]), documents
+    for d in documents:
+        if type(d) is not int:
+            return Rejection("bad_documents", data)
+    return click_ms, doc
 
 
-def _event(obj: dict, click_ms: int, doc: int, areas: list[str], documents: list, **time) -> Event:
+def _event(obj: dict, click_ms: int, doc: int, **time) -> Event:
     sid = obj["SessionId"]
     return Event(
         date_created=obj["DateCreated"],
@@ -276,13 +302,36 @@ def _event(obj: dict, click_ms: int, doc: int, areas: list[str], documents: list
         doi=obj["DOI"],
         clinical_areas_raw=obj["ClinicalAreas"],
         keywords=obj["Keywords"],
-        documents=documents,
+        documents=obj["Documents"],
         click_ms=click_ms,
         dedup_key=time.pop("key", None) or dedup_key(sid, doc, click_ms),
-        clinical_areas=areas,
+        clinical_areas=split_areas(obj["ClinicalAreas"]),
         _fields=obj,
         **time,
     )
+
+
+def _check_line(line: bytes | str) -> tuple[bytes, dict, int, int] | Rejection:
+    """What parse_line and encode_line share: decode, check the nine fields and the event time."""
+    line = line.rstrip("\r\n") if isinstance(line, str) else bytes(line).rstrip(b"\r\n")
+    data, obj = _decode(line)
+    if type(obj) is Rejection:
+        return obj
+    checked = _check_nine(obj, data)
+    if type(checked) is Rejection:
+        return checked
+    click_ms, doc = checked
+    if len(obj) != len(FIELDS):
+        # The preprocessed shape: event_ts and event_date must be the click's own time.
+        if "event_ts" in obj:
+            given = _parse_iso(obj["event_ts"])
+            if given is None:
+                return Rejection("bad_event_ts", data)
+            if datetime_to_ms(given) != click_ms:
+                return Rejection("event_ts_mismatch", data)
+        if "event_date" in obj and obj["event_date"] != iso_utc(click_ms)[:10]:
+            return Rejection("bad_event_date", data)
+    return data, obj, click_ms, doc
 
 
 def parse_line(line: bytes | str) -> Event | Rejection:
@@ -291,36 +340,67 @@ def parse_line(line: bytes | str) -> Event | Rejection:
     The event time is the click time; in the second shape ``event_ts`` and
     ``event_date`` must agree with ``DateCreated``.
     """
-    if isinstance(line, bytes | bytearray | memoryview):
-        line = bytes(line).rstrip(b"\r\n")
-    else:
-        line = line.rstrip("\r\n")
-    data, obj = _decode(line)
-    if isinstance(obj, Rejection):
-        return obj
-    checked = _check_nine(obj, data)
-    if isinstance(checked, Rejection):
+    checked = _check_line(line)
+    if type(checked) is Rejection:
         return checked
-    click_ms = checked[0]
+    data, obj, click_ms, doc = checked
     event_ts = iso_utc(click_ms)
-    event_date = event_ts[:10]
-    if "event_ts" in obj:
-        given = _parse_iso(obj["event_ts"])
-        if given is None:
-            return Rejection("bad_event_ts", data)
-        if datetime_to_ms(given) != click_ms:
-            return Rejection("event_ts_mismatch", data)
-    if "event_date" in obj and obj["event_date"] != event_date:
-        return Rejection("bad_event_date", data)
-    line_bytes = data.rstrip() if len(obj) == len(FIELDS) else None
     return _event(
         obj,
-        *checked,
+        click_ms,
+        doc,
         event_ts=event_ts,
-        event_date=event_date,
+        event_date=event_ts[:10],
         event_ms=click_ms,
-        _line=line_bytes,
+        _line=data.rstrip() if len(obj) == len(FIELDS) else None,
     )
+
+
+_SOURCE_JSON: dict[str, bytes] = {}
+
+
+def encode_line(
+    line: bytes | str,
+    source: str,
+    produced_at: str,
+    shift: Callable[[int], int] | None = None,
+) -> tuple[str, bytes, str] | Rejection:
+    """The producer's hot path: a log line → (key, Kafka value, event_date) or a Rejection.
+
+    Same checks and same value as ``parse_line(line).to_value(...)`` without building an
+    Event. ``produced_at`` is already formatted; ``shift`` maps the click time (ms) to
+    the replayed time.
+    """
+    checked = _check_line(line)
+    if type(checked) is Rejection:
+        return checked
+    data, obj, click_ms, doc = checked
+    sid = obj["SessionId"]
+    event_ms = shift(click_ms) if shift else click_ms
+    event_ts = iso_utc(event_ms)
+    if len(obj) != len(FIELDS):
+        event = _event(obj, click_ms, doc, event_ts=event_ts, event_date="", event_ms=event_ms)
+        return sid, event.value_bytes(source, produced_at, event_ms), event_ts[:10]
+    source_json = _SOURCE_JSON.get(source)
+    if source_json is None:
+        source_json = _SOURCE_JSON[source] = json.dumps(source).encode()
+    value = b"".join(
+        (
+            data.rstrip()[:-1],
+            b',"event_ts":"',
+            event_ts.encode(),
+            b'","event_date":"',
+            event_ts[:10].encode(),
+            b'","dedup_key":"',
+            dedup_key(sid, doc, click_ms).encode(),
+            b'","source":',
+            source_json,
+            b',"produced_at":"',
+            produced_at.encode(),
+            b'"}',
+        )
+    )
+    return sid, value, event_ts[:10]
 
 
 def validate_value(value: bytes) -> Event | Rejection:
@@ -334,7 +414,7 @@ def validate_value(value: bytes) -> Event | Rejection:
     if isinstance(obj, Rejection):
         return obj
     checked = _check_nine(obj, data)
-    if isinstance(checked, Rejection):
+    if type(checked) is Rejection:
         return checked
     ts = _parse_iso(obj.get("event_ts"))
     if ts is None:
@@ -346,7 +426,7 @@ def validate_value(value: bytes) -> Event | Rejection:
     key = obj.get("dedup_key")
     if not key:
         return Rejection("missing_dedup_key", data)
-    click_ms, doc = checked[0], checked[1]
+    click_ms, doc = checked
     if key != dedup_key(obj["SessionId"], doc, click_ms):
         return Rejection("dedup_key_mismatch", data)
     source = obj.get("source")
@@ -357,7 +437,8 @@ def validate_value(value: bytes) -> Event | Rejection:
         return Rejection("bad_produced_at", data)
     return _event(
         obj,
-        *checked,
+        click_ms,
+        doc,
         key=key,
         event_ts=ts.isoformat(timespec="microseconds"),
         event_date=event_date,

@@ -33,7 +33,7 @@ from confluent_kafka import KafkaException, Producer
 
 from tripclick import config
 from tripclick.errors import UserError
-from tripclick.events import Event, Rejection, iso_utc, parse_line
+from tripclick.events import Event, Rejection, encode_line, iso_utc, parse_line
 from tripclick.progress import Progress
 from tripclick.timeshift import Shift
 
@@ -222,18 +222,22 @@ def connect(conf: dict, topic: str) -> Producer:
 
 
 class _Sender:
-    """Wraps produce(): counts deliveries, waits for queue room, serves callbacks."""
+    """Wraps produce(): waits for queue room and counts deliveries.
+
+    Only failed deliveries call back (``delivery.report.only.error``): a Python call per
+    acknowledged record would cost more than the produce itself. What was queued and is
+    neither failed nor still queued has been acknowledged.
+    """
 
     def __init__(self, producer: Producer, topic: str, summary: Summary) -> None:
         self.producer = producer
         self.topic = topic
         self.summary = summary
+        self.queued = 0
         self.produce = producer.produce
 
     def on_delivery(self, err: object, _msg: object) -> None:
-        if err is None:
-            self.summary.delivered += 1
-        else:
+        if err is not None:
             self.summary.failed += 1
             if self.summary.first_error is None:
                 self.summary.first_error = str(err)
@@ -241,16 +245,23 @@ class _Sender:
     def send(self, value: bytes, key: str | None, headers: list) -> None:
         while True:
             try:
-                self.produce(self.topic, value, key, headers=headers, on_delivery=self.on_delivery)
+                self.produce(self.topic, value, key, headers=headers)
+                self.queued += 1
                 return
             except BufferError:
                 # The local queue is full: let librdkafka deliver some, then retry.
                 self.producer.poll(0.05)
 
+    def count(self) -> None:
+        self.summary.delivered = self.queued - self.summary.failed - len(self.producer)
+
     def flush(self, progress: Progress) -> None:
         while len(self.producer) > 0:
             self.producer.flush(0.5)
+            self.count()
             progress.update(self.summary)
+        self.producer.poll(0)
+        self.count()
 
 
 def produce_files(
@@ -321,8 +332,12 @@ def produce_files(
         time_plan=shift.describe() if shift else "original times",
     )
     conf = client_config(settings, source, **(client_overrides or {}))
+    conf["delivery.report.only.error"] = True
+    sender_box: list[_Sender] = []
+    conf["on_delivery"] = lambda err, msg: sender_box[0].on_delivery(err, msg)
     producer = connect(conf, topic)
     sender = _Sender(producer, topic, summary)
+    sender_box.append(sender)
     rejects = _RejectFile(Path(reject_file), source)
     total = _count_lines(files)
     bar = Progress(f"{source} {mode}", total, enabled=progress)
@@ -390,7 +405,8 @@ def _run(
     send = sender.send
     wall0 = data0 = None
     produced_at, produced_tick = "", -1.0
-    for n, (at, name, no, line) in enumerate(items):
+    n = 0
+    for at, name, no, line in items:
         if stop.event.is_set():
             break
         if at is not None:
@@ -406,29 +422,33 @@ def _run(
         if now - produced_tick >= 0.001:
             produced_tick = now
             produced_at = iso_utc(int(now * 1000))
-        parsed = parse_line(line)
-        summary.lines += 1
-        if isinstance(parsed, Event):
-            event_ms = to_shifted(parsed.click_ms) if to_shifted else parsed.click_ms
-            value = parsed.value_bytes(source, produced_at, event_ms)
-            headers = [("source", source_b), ("event_date", iso_utc(event_ms)[:10].encode())]
-            send(value, parsed.session_id, headers)
-            summary.valid += 1
+        encoded = encode_line(line, source, produced_at, to_shifted)
+        n += 1
+        if type(encoded) is tuple:
+            key, value, event_date = encoded
+            send(value, key, [("source", source_b), ("event_date", event_date.encode())])
         else:
-            headers = [
-                ("source", source_b),
-                ("event_date", reject_day_b),
-                ("reject_reason", parsed.reason.encode()),
-            ]
-            send(parsed.raw, None, headers)
-            summary.rejected += 1
-            summary.rejects_by_reason[parsed.reason] = (
-                summary.rejects_by_reason.get(parsed.reason, 0) + 1
+            send(
+                encoded.raw,
+                None,
+                [
+                    ("source", source_b),
+                    ("event_date", reject_day_b),
+                    ("reject_reason", encoded.reason.encode()),
+                ],
             )
-            rejects.write(parsed, name, no, reject_day)
-        if n % 1000 == 0:
+            summary.rejected += 1
+            reasons = summary.rejects_by_reason
+            reasons[encoded.reason] = reasons.get(encoded.reason, 0) + 1
+            rejects.write(encoded, name, no, reject_day)
+        if n % 2000 == 0:
             poll(0)
+            summary.lines = n
+            summary.valid = n - summary.rejected
+            sender.count()
             bar.update(summary)
+    summary.lines = n
+    summary.valid = n - summary.rejected
 
 
 def print_summary(summary: Summary, as_json: bool = False) -> None:
