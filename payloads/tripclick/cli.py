@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "generate",
     "produce",
     "dashboards",
+    "medallion",
 ]
 
 

@@ -1,0 +1,263 @@
+"""Silver: Structured Streaming Kafka → validated, deduplicated clicks (ARCHITECTURE 3.4).
+
+Per date: the records of ``--date`` are validated with the producers' event model; valid
+clicks are deduplicated on ``dedup_key`` (``dropDuplicatesWithinWatermark``, state in
+the checkpoint) and written under ``silver/``, failures go to ``quarantine/`` with their
+reason. Each micro-batch is written to its own ``batch_id=N`` directory with overwrite,
+so a batch re-run after a crash replaces its own output instead of adding to it.
+
+Two ways to run: bounded by a duration (the 15:00-16:00 window) or catch-up
+(``availableNow``: everything in the topic now, then stop). A second run resumes from
+the checkpoint; ``--reset`` starts the date over.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from tripclick.config import Settings
+from tripclick.errors import UserError
+
+from tripclick_spark import kafka_source, lake, records, runner
+
+JOB = "silver"
+# Every click of a date lies within 24 h of every other, so no click of the date is ever
+# "late"; state holds one day of keys and is dropped with the date's checkpoint.
+DEFAULT_WATERMARK = "24 hours"
+
+
+@dataclass(frozen=True)
+class SilverRun:
+    event_date: str
+    batches: int
+    silver_rows: int
+    quarantined_rows: int
+
+
+# ---------------------------------------------------------------- pure transforms
+
+
+def validated(kafka_records: DataFrame, event_date: str) -> DataFrame:
+    """The date's records, validated (see :func:`records.parse`)."""
+    of_day = records.of_date(kafka_records, event_date).select(
+        "value",
+        "topic",
+        "partition",
+        "offset",
+        "timestamp",
+        "record_date",
+        records.header("source").alias("source_header"),
+    )
+    return records.parse(of_day)
+
+
+def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataFrame:
+    """Drop repeated valid clicks (same ``dedup_key``); keep every invalid record.
+
+    An invalid record is identified by its Kafka position, so all of them reach quarantine.
+    """
+    event_ts = F.timestamp_millis("event_ms")
+    return (
+        parsed.withColumn("event_ts", event_ts)
+        .withColumn("wm_ts", F.coalesce(event_ts, F.to_timestamp("record_date")))
+        .withColumn(
+            "dedup_id",
+            F.when(F.col("ok"), F.col("record_key")).otherwise(
+                F.concat_ws("-", F.lit("bad"), "partition", "offset")
+            ),
+        )
+        .withWatermark("wm_ts", watermark)
+        .dropDuplicatesWithinWatermark(["dedup_id"])
+    )
+
+
+def silver_rows(clicks: DataFrame) -> DataFrame:
+    """The valid clicks in silver's columns (``event_date`` is the partition directory)."""
+    return clicks.where(F.col("ok")).select(
+        F.timestamp_millis("event_ms").alias("event_ts"),
+        "session_id",
+        "document_id",
+        "url",
+        "title",
+        "doi",
+        "clinical_areas",
+        "keywords",
+        "documents",
+        "date_created",
+        F.timestamp_millis("click_ms").alias("click_ts"),
+        "dedup_key",
+        "source",
+        F.col("produced_at").cast("timestamp").alias("produced_at"),
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
+        F.col("timestamp").alias("kafka_timestamp"),
+    )
+
+
+def quarantine_rows(clicks: DataFrame) -> DataFrame:
+    """The invalid records with their reason and the raw value."""
+    return clicks.where(~F.col("ok")).select(
+        "record_key",
+        "reason",
+        "detail",
+        "value",
+        F.col("source_header").alias("source"),
+        F.col("topic").alias("kafka_topic"),
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
+        F.col("timestamp").alias("kafka_timestamp"),
+    )
+
+
+# ---------------------------------------------------------------- load
+
+
+class _BatchWriter:
+    """foreachBatch sink: a batch's output replaces ``.../batch_id=N`` (idempotent)."""
+
+    def __init__(self, settings: Settings, event_date: str) -> None:
+        self.silver = lake.partition(settings, lake.SILVER, event_date)
+        self.quarantine = lake.partition(settings, lake.QUARANTINE, event_date)
+        self.batches = 0
+        self.silver_rows = 0
+        self.quarantined_rows = 0
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        batch = batch.persist()
+        try:
+            counts = {r["ok"]: r["count"] for r in batch.groupBy("ok").count().collect()}
+            for ok, path, rows in (
+                (True, self.silver, silver_rows),
+                (False, self.quarantine, quarantine_rows),
+            ):
+                target = f"{path}/batch_id={batch_id}"
+                if counts.get(ok, 0):
+                    rows(batch).write.mode("overwrite").parquet(target)
+                else:
+                    lake.delete(spark, target)
+            self.batches += 1
+            self.silver_rows += counts.get(True, 0)
+            self.quarantined_rows += counts.get(False, 0)
+        finally:
+            batch.unpersist()
+
+
+def read_silver(spark: SparkSession, settings: Settings, event_date: str) -> DataFrame | None:
+    """The date's silver clicks with ``event_date``, or None when silver has none."""
+    return _read_partition(spark, settings, lake.SILVER, event_date)
+
+
+def read_quarantine(spark: SparkSession, settings: Settings, event_date: str) -> DataFrame | None:
+    return _read_partition(spark, settings, lake.QUARANTINE, event_date)
+
+
+def _read_partition(spark, settings, layer, event_date):
+    path = lake.partition(settings, layer, event_date)
+    if not lake.exists(spark, path):
+        return None
+    df = spark.read.option("basePath", lake.table(settings, layer)).parquet(path)
+    if "event_date" not in df.columns:  # an empty date directory
+        return None
+    return df
+
+
+def reset(spark: SparkSession, settings: Settings, event_date: str) -> None:
+    """Forget the date: its checkpoint, silver and quarantine output."""
+    lake.delete(spark, lake.checkpoint(settings, JOB, event_date))
+    lake.delete(spark, lake.partition(settings, lake.SILVER, event_date))
+    lake.delete(spark, lake.partition(settings, lake.QUARANTINE, event_date))
+
+
+def run(
+    spark: SparkSession,
+    settings: Settings,
+    event_date: str,
+    *,
+    duration_seconds: float | None = None,
+    available_now: bool = False,
+    trigger_seconds: int = 10,
+    max_offsets_per_trigger: int | None = None,
+    watermark: str = DEFAULT_WATERMARK,
+    fresh: bool = False,
+) -> SilverRun:
+    """Run the streaming query for the date until caught up or for the duration."""
+    if available_now == (duration_seconds is not None):
+        raise UserError("give exactly one of --duration-seconds N or --available-now")
+    if fresh:
+        reset(spark, settings, event_date)
+    # RocksDB keeps dedup state off the JVM heap: a big day does not need a big driver.
+    spark.conf.set(
+        "spark.sql.streaming.stateStore.providerClass",
+        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
+    )
+    stream = kafka_source.stream(spark, settings, max_offsets_per_trigger)
+    clicks = deduplicated(validated(stream, event_date), watermark)
+    writer = _BatchWriter(settings, event_date)
+    ds = (
+        clicks.writeStream.queryName(f"silver_{event_date.replace('-', '_')}")
+        .foreachBatch(writer)
+        .option("checkpointLocation", lake.checkpoint(settings, JOB, event_date))
+    )
+    if available_now:
+        query = ds.trigger(availableNow=True).start()
+        query.awaitTermination()
+    else:
+        query = ds.trigger(processingTime=f"{trigger_seconds} seconds").start()
+        query.awaitTermination(duration_seconds)
+        _stop_between_batches(query)
+    if query.exception() is not None:
+        raise UserError(f"the silver query for {event_date} failed: {query.exception()}")
+    return SilverRun(event_date, writer.batches, writer.silver_rows, writer.quarantined_rows)
+
+
+def _stop_between_batches(query, patience_seconds: float = 120) -> None:
+    """Stop after the running micro-batch, so the window's last batch is complete."""
+    deadline = time.monotonic() + patience_seconds
+    while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    query.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = runner.date_parser(
+        "silver", "Kafka -> silver (validated, deduplicated) and quarantine, for one date."
+    )
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--duration-seconds", type=float, help="run this long, then stop")
+    mode.add_argument("--available-now", action="store_true", help="catch up, then stop")
+    parser.add_argument("--trigger-seconds", type=int, default=10, help="micro-batch interval")
+    parser.add_argument("--max-offsets-per-trigger", type=int, help="cap on records per batch")
+    parser.add_argument(
+        "--reset", action="store_true", help="drop the date's checkpoint and output first"
+    )
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        settings = runner.settings()
+        spark = runner.spark_session(settings, f"tripclick-silver-{args.date}")
+        result = run(
+            spark,
+            settings,
+            args.date,
+            duration_seconds=args.duration_seconds,
+            available_now=args.available_now,
+            trigger_seconds=args.trigger_seconds,
+            max_offsets_per_trigger=args.max_offsets_per_trigger,
+            fresh=args.reset,
+        )
+        print(
+            f"silver {result.event_date}: {result.batches} batches, "
+            f"{result.silver_rows} clicks, {result.quarantined_rows} quarantined"
+        )
+        return 0
+
+    return runner.run_main("silver", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

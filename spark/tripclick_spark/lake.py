@@ -1,0 +1,82 @@
+"""Where each layer lives under the lake root (ARCHITECTURE 3.4), and file-system helpers.
+
+The lake root is ``settings.lake_root``: a local folder by default, ``s3a://bucket``
+on moto or AWS. The helpers go through Hadoop's FileSystem so they work on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tripclick.config import Settings
+from tripclick.errors import UserError
+
+BRONZE = "bronze/tripclick_raw_logs"
+SILVER = "silver/tripclick_events"
+QUARANTINE = "quarantine/tripclick_raw_logs"
+CHECKPOINTS = "_checkpoints"
+REPORTS = "reports/reconciliation"
+
+
+def check_date(value: str) -> str:
+    """``YYYY-MM-DD`` or a UserError naming the bad value."""
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise UserError(f"--date {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def root(settings: Settings) -> str:
+    return settings.lake_root.rstrip("/")
+
+
+def table(settings: Settings, layer: str) -> str:
+    return f"{root(settings)}/{layer}"
+
+
+def partition(settings: Settings, layer: str, event_date: str) -> str:
+    return f"{table(settings, layer)}/event_date={event_date}"
+
+
+def checkpoint(settings: Settings, job: str, event_date: str) -> str:
+    return f"{root(settings)}/{CHECKPOINTS}/{job}/event_date={event_date}"
+
+
+def report(settings: Settings, event_date: str) -> str:
+    return f"{table(settings, REPORTS)}/event_date={event_date}/report.json"
+
+
+def _fs(spark, path: str):
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
+def exists(spark, path: str) -> bool:
+    fs, hpath = _fs(spark, path)
+    return bool(fs.exists(hpath))
+
+
+def delete(spark, path: str) -> None:
+    fs, hpath = _fs(spark, path)
+    if fs.exists(hpath):
+        fs.delete(hpath, True)
+
+
+def write_text(spark, path: str, text: str) -> None:
+    fs, hpath = _fs(spark, path)
+    out = fs.create(hpath, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+
+
+def read_text(spark, path: str) -> str:
+    fs, hpath = _fs(spark, path)
+    stream = fs.open(hpath)
+    try:
+        jvm = spark.sparkContext._jvm
+        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()

@@ -1,0 +1,188 @@
+"""Pure transforms of Kafka records of topic ``tripclick_raw_logs``, shared by silver and bronze.
+
+Validation runs :func:`tripclick.events.validate_value` inside Spark (``mapInArrow``), so
+silver accepts and rejects exactly what the producers' event model does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+# What validation adds to each record.
+PARSED_FIELDS = T.StructType(
+    [
+        T.StructField("ok", T.BooleanType(), False),
+        T.StructField("record_key", T.StringType(), False),
+        T.StructField("reason", T.StringType(), True),
+        T.StructField("detail", T.StringType(), True),
+        T.StructField("session_id", T.StringType(), True),
+        T.StructField("document_id", T.LongType(), True),
+        T.StructField("url", T.StringType(), True),
+        T.StructField("title", T.StringType(), True),
+        T.StructField("doi", T.StringType(), True),
+        T.StructField("clinical_areas", T.ArrayType(T.StringType(), False), True),
+        T.StructField("keywords", T.StringType(), True),
+        T.StructField("documents", T.ArrayType(T.LongType(), False), True),
+        T.StructField("date_created", T.StringType(), True),
+        T.StructField("click_ms", T.LongType(), True),
+        T.StructField("event_ms", T.LongType(), True),
+        T.StructField("value_event_date", T.StringType(), True),
+        T.StructField("dedup_key", T.StringType(), True),
+        T.StructField("source", T.StringType(), True),
+        T.StructField("produced_at", T.StringType(), True),
+    ]
+)
+KEY_FIELDS = T.StructType(
+    [
+        T.StructField("record_key", T.StringType(), False),
+        T.StructField("reject_reason", T.StringType(), True),
+    ]
+)
+
+
+def header(name: str) -> Column:
+    """The first Kafka header called ``name``, as a string (null when absent)."""
+    matching = F.filter(F.col("headers"), lambda h: h["key"] == F.lit(name))
+    return F.get(matching, 0)["value"].cast("string")
+
+
+def with_record_date(records: DataFrame) -> DataFrame:
+    """Add ``record_date``: the value's ``event_date``, else the ``event_date`` header.
+
+    Invalid records have no usable value, so the header (the replayed day) places them.
+    """
+    value_date = F.get_json_object(F.col("value").cast("string"), "$.event_date")
+    return records.withColumn(
+        "record_date",
+        F.when(value_date.rlike(_DATE_PATTERN), value_date).otherwise(header("event_date")),
+    )
+
+
+def of_date(records: DataFrame, event_date: str) -> DataFrame:
+    """The records that belong to ``event_date`` (see :func:`with_record_date`)."""
+    return with_record_date(records).where(F.col("record_date") == F.lit(event_date))
+
+
+def _raw_key(raw: bytes) -> str:
+    import xxhash
+
+    return "raw-" + xxhash.xxh64_hexdigest(raw)
+
+
+def _parse_batches(batches: Iterator) -> Iterator:
+    """mapInArrow body: validate each ``value`` and append :data:`PARSED_FIELDS`."""
+    import pyarrow as pa
+    from tripclick.events import Rejection, validate_value
+
+    names = [f.name for f in PARSED_FIELDS.fields]
+    for batch in batches:
+        cols: dict[str, list] = {n: [] for n in names}
+        for raw in batch.column("value").to_pylist():
+            raw = raw or b""
+            result = validate_value(raw)
+            if isinstance(result, Rejection):
+                row = dict.fromkeys(names)
+                row.update(
+                    ok=False, record_key=_raw_key(raw), reason=result.reason, detail=result.message
+                )
+            else:
+                row = {
+                    "ok": True,
+                    "record_key": result.dedup_key,
+                    "reason": None,
+                    "detail": None,
+                    "session_id": result.session_id,
+                    "document_id": result.document_id,
+                    "url": result.url,
+                    "title": result.title,
+                    "doi": result.doi,
+                    "clinical_areas": result.clinical_areas,
+                    "keywords": result.keywords,
+                    "documents": result.documents,
+                    "date_created": result.date_created,
+                    "click_ms": result.click_ms,
+                    "event_ms": result.event_ms,
+                    "value_event_date": result.event_date,
+                    "dedup_key": result.dedup_key,
+                    "source": result.source,
+                    "produced_at": result.produced_at,
+                }
+            for n in names:
+                cols[n].append(row[n])
+        arrays = list(batch.columns) + [
+            pa.array(cols[f.name], type=_ARROW_TYPES[f.name]) for f in PARSED_FIELDS.fields
+        ]
+        yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names + names)
+
+
+def _key_batches(batches: Iterator) -> Iterator:
+    """mapInArrow body: append :data:`KEY_FIELDS` (the reconciliation key of each record)."""
+    import pyarrow as pa
+    from tripclick.events import Rejection, validate_value
+
+    for batch in batches:
+        keys, reasons = [], []
+        for raw in batch.column("value").to_pylist():
+            raw = raw or b""
+            result = validate_value(raw)
+            if isinstance(result, Rejection):
+                keys.append(_raw_key(raw))
+                reasons.append(result.reason)
+            else:
+                keys.append(result.dedup_key)
+                reasons.append(None)
+        arrays = [*batch.columns, pa.array(keys, pa.string()), pa.array(reasons, pa.string())]
+        yield pa.RecordBatch.from_arrays(
+            arrays, names=[*batch.schema.names, "record_key", "reject_reason"]
+        )
+
+
+def _arrow_types() -> dict:
+    import pyarrow as pa
+
+    return {
+        "ok": pa.bool_(),
+        "record_key": pa.string(),
+        "reason": pa.string(),
+        "detail": pa.string(),
+        "session_id": pa.string(),
+        "document_id": pa.int64(),
+        "url": pa.string(),
+        "title": pa.string(),
+        "doi": pa.string(),
+        "clinical_areas": pa.list_(pa.string()),
+        "keywords": pa.string(),
+        "documents": pa.list_(pa.int64()),
+        "date_created": pa.string(),
+        "click_ms": pa.int64(),
+        "event_ms": pa.int64(),
+        "value_event_date": pa.string(),
+        "dedup_key": pa.string(),
+        "source": pa.string(),
+        "produced_at": pa.string(),
+    }
+
+
+_ARROW_TYPES = _arrow_types()
+
+
+def parse(records: DataFrame) -> DataFrame:
+    """Validate every record's value with the event model; add :data:`PARSED_FIELDS`.
+
+    ``ok`` says whether it passed; ``record_key`` is its ``dedup_key`` when valid and
+    ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once.
+    """
+    schema = T.StructType(records.schema.fields + PARSED_FIELDS.fields)
+    return records.mapInArrow(_parse_batches, schema)
+
+
+def with_record_key(records: DataFrame) -> DataFrame:
+    """Add ``record_key`` and ``reject_reason`` (see :func:`parse`) without the parsed fields."""
+    schema = T.StructType(records.schema.fields + KEY_FIELDS.fields)
+    return records.mapInArrow(_key_batches, schema)

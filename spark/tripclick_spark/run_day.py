@@ -1,0 +1,182 @@
+"""``tripclick run-day``: one whole day on the local stack without Airflow.
+
+Produce the files (batch mode, one web server per file), catch silver up, rewrite
+bronze, load gold and reconcile, all in one SparkSession; then print a summary table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tripclick.config import Settings
+from tripclick.errors import UserError
+
+from tripclick_spark import lake, session
+from tripclick_spark.jobs import bronze, gold, reconcile, silver
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    records: int | None = None
+    note: str = ""
+
+
+@dataclass
+class DayResult:
+    event_date: str
+    stages: list[Stage] = field(default_factory=list)
+    reconciliation: dict[str, Any] = field(default_factory=dict)
+    loaded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+
+def day_of(paths: list[Path], explicit: str | None) -> str:
+    """The date to process: ``--date``, else the one date in the files' names."""
+    if explicit:
+        return lake.check_date(explicit)
+    from tripclick.producer import date_from_name
+
+    dates = {date_from_name(p) for p in paths}
+    if len(dates) != 1 or None in dates:
+        names = ", ".join(p.name for p in paths)
+        raise UserError(
+            f"cannot tell the day from the file names ({names}); give --date YYYY-MM-DD"
+        )
+    return dates.pop()
+
+
+def _timed(result: DayResult, name: str, fn: Callable[[], Any]) -> Any:
+    started = time.monotonic()
+    out = fn()
+    result.stages.append(Stage(name, round(time.monotonic() - started, 2)))
+    return out
+
+
+def produce(settings: Settings, paths: list[Path], event_date: str) -> tuple[int, int, int]:
+    """Send each file as its own web server (``web-0``, ``web-1``, ...); (lines, valid, rejected)."""
+    from tripclick.producer import produce_files
+
+    lines = valid = rejected = 0
+    for i, path in enumerate(paths):
+        summary = produce_files(
+            [path], mode="batch", source=f"web-{i}", day=event_date, settings=settings
+        )
+        if not summary.ok:
+            raise UserError(f"producing {path} failed: {summary.line()}")
+        lines, valid, rejected = (
+            lines + summary.lines,
+            valid + summary.valid,
+            rejected + summary.rejected,
+        )
+    return lines, valid, rejected
+
+
+def run(
+    settings: Settings,
+    paths: list[Path],
+    event_date: str | None = None,
+    *,
+    spark=None,
+    max_offsets_per_trigger: int | None = None,
+    reconcile_failure_raises: bool = True,
+) -> DayResult:
+    """Run the whole day; raises ReconciliationError (after recording the stages) on a mismatch."""
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.is_file():
+            raise UserError(f"input file {p} does not exist; check --input")
+    day = day_of(paths, event_date)
+    result = DayResult(day)
+
+    lines, valid, rejected = _timed(result, "produce", lambda: produce(settings, paths, day))
+    result.stages[-1].records = lines
+    result.stages[-1].note = f"{valid} valid, {rejected} rejected lines"
+
+    if spark is None:
+        spark = _timed(result, "spark start", lambda: session.build(settings, f"run-day-{day}"))
+        spark.sparkContext.setLogLevel("WARN")
+
+    s = _timed(
+        result,
+        "silver",
+        lambda: silver.run(
+            spark,
+            settings,
+            day,
+            available_now=True,
+            max_offsets_per_trigger=max_offsets_per_trigger,
+        ),
+    )
+    result.stages[-1].records = s.silver_rows
+    result.stages[-1].note = f"{s.quarantined_rows} quarantined, {s.batches} batches"
+
+    n = _timed(result, "bronze", lambda: bronze.run(spark, settings, day))
+    result.stages[-1].records = n
+
+    loaded = _timed(result, "gold", lambda: gold.run(spark, settings, day, check=False))
+    result.loaded = loaded["loaded"]
+    result.stages[-1].records = result.loaded["mart_daily_traffic"]
+    result.stages[-1].note = ", ".join(f"{k} {v}" for k, v in result.loaded.items())
+
+    started = time.monotonic()
+    try:
+        result.reconciliation = reconcile.run(spark, settings, day)
+    except reconcile.ReconciliationError as err:
+        result.stages.append(
+            Stage("reconcile", round(time.monotonic() - started, 2), note="FAILED")
+        )
+        result.reconciliation = {"passed": False, "error": str(err)}
+        if reconcile_failure_raises:
+            raise
+        return result
+    result.stages.append(Stage("reconcile", round(time.monotonic() - started, 2), note="passed"))
+    return result
+
+
+def summary_table(result: DayResult, settings: Settings) -> str:
+    """The run as a plain-text table, with where to look at the results."""
+    rows = [f"{'stage':<12} {'seconds':>8} {'records':>10}  notes"]
+    for s in result.stages:
+        records = "" if s.records is None else f"{s.records:,}"
+        rows.append(f"{s.name:<12} {s.seconds:>8.1f} {records:>10}  {s.note}")
+    rows.append(f"{'total':<12} {result.seconds:>8.1f}")
+    rec = result.reconciliation
+    if "kafka_records" in rec:
+        rows.append("")
+        rows.append(
+            "reconciliation: "
+            + ", ".join(
+                f"{k} {rec[k]:,}"
+                for k in (
+                    "kafka_records",
+                    "bronze_records",
+                    "bronze_distinct",
+                    "silver_records",
+                    "quarantine_distinct",
+                    "gold_total_events",
+                )
+            )
+            + (" -> passed" if rec.get("passed") else " -> FAILED")
+        )
+    d = result.event_date
+    rows += [
+        "",
+        f"lake         {settings.lake_root}",
+        f"  silver     {lake.partition(settings, lake.SILVER, d)}",
+        f"  bronze     {lake.partition(settings, lake.BRONZE, d)}",
+        f"  quarantine {lake.partition(settings, lake.QUARANTINE, d)}",
+        f"  report     {lake.report(settings, d)}",
+        f"gold db      postgresql://{settings.pg_user}@{settings.pg_host}:{settings.pg_port}/"
+        f"{settings.pg_database} (schema gold)",
+        f"marts        tripclick gold dump --date {d}",
+    ]
+    return "\n".join(rows)
