@@ -121,8 +121,9 @@ test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local s
 
 .PHONY: demo
 demo: setup ## Set up and run a whole day locally on the real TripClick sample.
-	$(call say,running one TripClick day on the local stack)
-	$(TRIPCLICK) demo
+	$(TRIPCLICK) up
+	$(call say,running one TripClick day on the local stack: $(DEMO_INPUT))
+	$(TRIPCLICK) run-day --input $(DEMO_INPUT)
 	$(call say,serving the dashboards (Superset on 127.0.0.1))
 	$(TRIPCLICK) dashboards serve
 
