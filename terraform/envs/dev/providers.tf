@@ -1,0 +1,12 @@
+provider "aws" {
+  region = var.aws_region
+
+  # Every taggable resource carries these; the dynamic inventory filters on the first two.
+  default_tags {
+    tags = {
+      Project     = "tripclick"
+      Environment = "dev"
+      ManagedBy   = "terraform"
+    }
+  }
+}

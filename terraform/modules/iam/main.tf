@@ -1,0 +1,104 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  # One instance profile per security-group role; the Spark master and workers share one.
+  roles = ["web", "kafka", "spark", "airflow", "gold"]
+
+  parameter_arn = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter${var.ssm_parameter_prefix}"
+
+  tags = merge(var.tags, { Module = "iam" })
+}
+
+data "aws_iam_policy_document" "assume_ec2" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = toset(local.roles)
+
+  name_prefix        = "${var.name}-${each.key}-"
+  description        = "TripClick ${each.key} hosts of ${var.name}: instance profile instead of access keys."
+  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
+
+  tags = merge(local.tags, { Role = each.key })
+}
+
+resource "aws_iam_instance_profile" "this" {
+  for_each = toset(local.roles)
+
+  name_prefix = "${var.name}-${each.key}-"
+  role        = aws_iam_role.this[each.key].name
+
+  tags = merge(local.tags, { Role = each.key })
+}
+
+# Secrets (database passwords, TLS keys, the Fernet key) are read at provisioning time from
+# Parameter Store: a role sees its own folder and the shared one, not the others'.
+data "aws_iam_policy_document" "secrets" {
+  for_each = toset(local.roles)
+
+  statement {
+    sid     = "ReadOwnAndCommonParameters"
+    actions = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
+    resources = [
+      "${local.parameter_arn}/${each.key}",
+      "${local.parameter_arn}/${each.key}/*",
+      "${local.parameter_arn}/common",
+      "${local.parameter_arn}/common/*",
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "secrets" {
+  for_each = toset(local.roles)
+
+  name   = "read-secrets"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.secrets[each.key].json
+}
+
+# The lake: objects of this bucket only, and the key that encrypts them.
+data "aws_iam_policy_document" "lake" {
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    resources = [var.lake_bucket_arn]
+  }
+
+  statement {
+    sid = "ReadWriteLakeObjects"
+    actions = [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = ["${var.lake_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "UseLakeKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.lake_kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "lake" {
+  for_each = toset(var.lake_roles)
+
+  name   = "read-write-lake"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.lake.json
+}

@@ -1,0 +1,56 @@
+variable "name" {
+  description = "Name prefix of every resource (for example tripclick-dev)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "The name must be 3-32 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "lake_bucket_arn" {
+  description = "ARN of the lake bucket the Spark and Airflow roles read and write."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", var.lake_bucket_arn))
+    error_message = "The lake_bucket_arn must be a bucket ARN, for example arn:aws:s3:::tripclick-dev-lake-123456789012."
+  }
+}
+
+variable "lake_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the lake."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.lake_kms_key_arn))
+    error_message = "The lake_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "lake_roles" {
+  description = "Roles whose hosts read and write the lake. Valid values: web, kafka, spark, airflow, gold."
+  type        = list(string)
+  default     = ["spark", "airflow"]
+
+  validation {
+    condition     = alltrue([for role in var.lake_roles : contains(["web", "kafka", "spark", "airflow", "gold"], role)])
+    error_message = "Each lake_roles entry must be one of web, kafka, spark, airflow, gold."
+  }
+}
+
+variable "ssm_parameter_prefix" {
+  description = "SSM Parameter Store path of the platform's secrets, for example /tripclick/dev. Each role reads <prefix>/<role>/* and <prefix>/common/* (SecureStrings under the default aws/ssm key)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.ssm_parameter_prefix))
+    error_message = "The ssm_parameter_prefix must be an absolute path without a trailing slash, for example /tripclick/dev."
+  }
+}
+
+variable "tags" {
+  description = "Tags merged into every resource of the module."
+  type        = map(string)
+  default     = {}
+}
