@@ -1,0 +1,102 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from tripclick.dashboards.server import ADMIN_USER
+
+pytestmark = pytest.mark.stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "superset"
+CHARTS = 6
+# Superset renders a failed chart as an error alert inside the chart's holder.
+ERROR_SELECTOR = ".error-alert, .ant-alert-error, [data-test='error-tooltip']"
+# A chart is done when it shows its content (or an error, which the test then reports).
+RENDERED_SELECTOR = (
+    "[data-test='slice-container'] :is(svg, canvas, table, .header-line), " + ERROR_SELECTOR
+)
+WAIT_MS = 120_000
+
+
+def test_dashboard_renders_without_errors(superset, gold_marts):
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; run make chromium (apt-get install -y chromium)")
+    with gold_marts.cursor() as cur:
+        cur.execute("SELECT sum(total_events) FROM gold.mart_daily_traffic")
+        (clicks,) = cur.fetchone()
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "tripclick-daily.png"
+    data_calls: list[tuple[str, int]] = []
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
+            viewport={"width": 1600, "height": 1300},
+        )  # fmt: skip
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(WAIT_MS)
+            page.on(
+                "response",
+                lambda r: data_calls.append((r.url, r.status)) if "/chart/data" in r.url else None,
+            )
+            page.goto(f"{superset.url}/login/")
+            page.fill("#username", ADMIN_USER)
+            page.fill("#password", superset.admin_password)
+            page.keyboard.press("Enter")
+            page.wait_for_url("**/superset/welcome/**")
+
+            page.goto(superset.dashboard_url)
+            page.wait_for_selector("[data-test='dashboard-header-container']")
+            # Done when every chart has rendered content and no spinner is left.
+            page.wait_for_function(
+                """({n, rendered}) => {
+                  const charts = document.querySelectorAll("[data-test='chart-grid-component']");
+                  return charts.length === n && [...charts].every(c =>
+                    !c.querySelector("[data-test='loading-indicator'], .loading") &&
+                    c.querySelector(rendered));
+                }""",
+                arg={"n": CHARTS, "rendered": RENDERED_SELECTOR},
+            )
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(screenshot), full_page=True)
+            print(f"\nscreenshot: {screenshot}")
+
+            names = page.eval_on_selector_all(
+                "[data-test='chart-grid-component']",
+                "els => els.map(e => e.getAttribute('data-test-chart-name'))",
+            )
+            errors = page.eval_on_selector_all(
+                f"[data-test='chart-grid-component'] :is({ERROR_SELECTOR})",
+                "els => els.map(e => e.innerText)",
+            )
+            big_number = page.inner_text("[data-test-viz-type='big_number_total'] .header-line")
+        finally:
+            browser.close()
+
+    assert errors == []
+    assert sorted(names) == sorted(
+        [
+            "Clicks",
+            "Daily traffic",
+            "Peak hour per day",
+            "Top documents",
+            "Clinical areas",
+            "Session length distribution",
+        ]
+    )
+    assert len(data_calls) >= CHARTS and all(status == 200 for _, status in data_calls), data_calls
+    assert big_number.replace(",", "").strip() == str(clicks)
