@@ -23,20 +23,21 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tripclick",
         description="TripClick clickstream platform: local stack, producers and the daily jobs.",
         epilog="Settings come from TRIPCLICK_* environment variables; see docs/configuration.md.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in modules or COMMAND_MODULES:
         importlib.import_module(f"tripclick.commands.{name}").register(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, modules: list[str] | None = None) -> int:
+    """Run the CLI; ``modules`` narrows the commands (the producer image has only its own)."""
+    parser = build_parser(modules)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

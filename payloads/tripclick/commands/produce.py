@@ -29,6 +29,15 @@ Exit code: 0 all delivered, 1 some records failed, 2 usage error, 130/143 stoppe
 """
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Wraps the description; keeps the examples' line breaks."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return super()._fill_text(text, width, indent)
+        return argparse.HelpFormatter._fill_text(self, text, width, indent)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "produce",
@@ -41,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "from 24 hours into the daily window."
         ),
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     p.add_argument("--mode", choices=("realtime", "batch"), required=True, help="how to send")
     p.add_argument(

@@ -1,0 +1,80 @@
+"""The producer's command line and its image."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, module: str = "tripclick.producer_cli") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_is_there_for_a_newcomer():
+    for module in ("tripclick.cli", "tripclick.producer_cli"):
+        top = cli("--help", module=module)
+        assert top.returncode == 0 and "produce" in top.stdout and "generate" in top.stdout
+    produce = cli("produce", "--help").stdout
+    for flag in ("--mode", "--input", "--source", "--date", "--speed", "--window-start",
+                 "--window-minutes", "--reject-file", "examples:", "Exit code"):  # fmt: skip
+        assert flag in produce
+    assert "examples:" in cli("generate", "--help").stdout
+
+
+def test_generate_writes_the_files_it_reports(tmp_path):
+    out = cli("generate", "--date", "2016-01-01", "--records", "500", "--servers", "3",
+              "--malformed-rate", "0.02", "--out", str(tmp_path))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    files = sorted(tmp_path.glob("*.jsonl"))
+    assert [f.name for f in files] == [f"2016-01-01_part-00{i}.jsonl" for i in range(3)]
+    assert sum(len(f.read_bytes().splitlines()) for f in files) == 500
+    assert "500 lines" in out.stdout and "10 malformed" in out.stdout
+
+
+def test_generate_mistakes_give_one_line(tmp_path):
+    out = cli("generate", "--date", "2016-02-30", "--records", "5", "--out", str(tmp_path))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "tripclick generate: error: --date '2016-02-30' is not YYYY-MM-DD"
+    ]
+
+
+def test_producer_image_needs_only_its_three_packages():
+    # What the producer image installs (payloads/requirements-producer.txt) must be enough.
+    code = (
+        "import sys; from tripclick import producer_cli; "
+        "producer_cli.cli.build_parser(producer_cli.MODULES); "
+        "import tripclick.producer, tripclick.generator; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    allowed = {"tripclick", "confluent_kafka", "xxhash", "rich", "__main__"}
+    extra = {m for m in out.stdout.split() if not m.startswith("_")} - allowed
+    assert extra == set()
+
+
+def test_producer_image_pins_match_the_lock_file():
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"]}
+    pins = dict(
+        line.split("==")
+        for line in (REPO / "payloads/requirements-producer.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert set(pins) == {"confluent-kafka", "xxhash", "rich"}
+    assert {name: locked[name] for name in pins} == pins
+
+
+def test_dockerfile_copies_what_exists_and_runs_the_producer_cli():
+    text = (REPO / "payloads/Dockerfile").read_text()
+    for src in re.findall(r"^COPY (\S+) ", text, re.M):
+        assert (REPO / src).exists(), src
+    assert 'ENTRYPOINT ["python", "-m", "tripclick.producer_cli"]' in text
+    assert re.search(r"^USER (?!root)\w+", text, re.M)
