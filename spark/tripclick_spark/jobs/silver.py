@@ -61,7 +61,7 @@ def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataF
     An invalid record is identified by its Kafka position, so all of them reach quarantine.
     """
     event_ts = F.timestamp_millis("event_ms")
-    return (
+    keyed = (
         parsed.withColumn("event_ts", event_ts)
         .withColumn("wm_ts", F.coalesce(event_ts, F.to_timestamp("record_date")))
         .withColumn(
@@ -70,9 +70,10 @@ def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataF
                 F.concat_ws("-", F.lit("bad"), "partition", "offset")
             ),
         )
-        .withWatermark("wm_ts", watermark)
-        .dropDuplicatesWithinWatermark(["dedup_id"])
     )
+    if not parsed.isStreaming:  # a batch (tests, backfills) has no watermark to keep
+        return keyed.dropDuplicates(["dedup_id"])
+    return keyed.withWatermark("wm_ts", watermark).dropDuplicatesWithinWatermark(["dedup_id"])
 
 
 def silver_rows(clicks: DataFrame) -> DataFrame:
