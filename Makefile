@@ -128,9 +128,12 @@ demo: setup ## Set up and run a whole day locally on the real TripClick sample.
 	$(TRIPCLICK) dashboards serve
 
 .PHONY: bench
-bench: setup ## Run the benchmarks; results go to bench/results/.
-	$(call say,running benchmarks)
-	$(PY) -m tripclick.bench
+bench: setup bench-producer ## Run the benchmarks; results go to bench/results/.
+
+.PHONY: bench-producer
+bench-producer: setup ## Benchmark the batch producer against Kafka's ProducerPerformance; bench/results/producer.json.
+	$(call say,producer benchmark: ours vs Kafka's ProducerPerformance on a 1M-record day)
+	$(PY) bench/producer_bench.py
 
 .PHONY: clean
 clean: down ## Stop the stack and delete the local state (.local, .venv).
