@@ -80,7 +80,8 @@ locals {
 
   instances = merge([
     for role, spec in local.fleet : {
-      for i in range(spec.count) : "${role}-${i}" => merge(spec, {
+      # Host names use hyphens (spark-master-0): they end up in DNS-like places (Name, hostname).
+      for i in range(spec.count) : "${replace(role, "_", "-")}-${i}" => merge(spec, {
         role  = role
         index = i
         # Inventory groups of the host: its role, plus spark_worker where the master runs workers too.

@@ -75,6 +75,7 @@ module "compute" {
   private_subnet_ids     = module.network.private_subnet_ids
   security_group_ids     = module.security.security_group_ids
   instance_profile_names = module.iam.instance_profile_names
+  ami_id                 = var.ami_id
   ssh_public_key         = var.ssh_public_key
   lake_bucket_name       = module.lake.lake_bucket_name
   kafka_broker_port      = var.kafka_broker_port

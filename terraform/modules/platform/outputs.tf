@@ -58,7 +58,7 @@ output "ui_addresses" {
     )
     spark_master = format(
       "ssh -N -L 18080:%s:%d ubuntu@%s, then http://localhost:18080",
-      module.compute.hosts["spark_master-0"].private_ip, module.security.ports.spark_master_ui, module.compute.jump_host_public_ip,
+      module.compute.hosts["spark-master-0"].private_ip, module.security.ports.spark_master_ui, module.compute.jump_host_public_ip,
     )
   }
 }

@@ -55,6 +55,12 @@ variable "ssh_public_key" {
   default     = null
 }
 
+variable "ami_id" {
+  description = "AMI of every host. Optional: null uses the newest Canonical Ubuntu 22.04 LTS image; pin one to roll out new images deliberately."
+  type        = string
+  default     = null
+}
+
 variable "lake_force_destroy" {
   description = "Whether destroy deletes the lake even when it still holds data."
   type        = bool
