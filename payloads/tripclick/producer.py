@@ -339,7 +339,7 @@ def produce_files(
     sender = _Sender(producer, topic, summary)
     sender_box.append(sender)
     rejects = _RejectFile(Path(reject_file), source)
-    total = _count_lines(files)
+    total = _count_lines(files) if progress else 0
     bar = Progress(f"{source} {mode}", total, enabled=progress)
     started = time.monotonic()
     try:
