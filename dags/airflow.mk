@@ -1,6 +1,38 @@
 # dags targets; included by the top-level Makefile.
 
 AIRFLOW_VENV := $(LOCAL)/venvs/airflow
+AIRFLOW      := $(AIRFLOW_VENV)/bin/airflow
+# Airflow's environment on the local runtime (home, SQLite, generated secrets): see dags/README.md.
+AIRFLOW_ENV   = eval "$$($(PY) $(ROOT)/dags/tripclick_dags/local_env.py)"
+DAG        ?= tripclick_daily_pipeline
+DATE       ?= 2016-01-01
+TIME_SCALE ?= 120
+
 $(eval $(call tool_venv,airflow,dags/requirements.txt))
 LOCKS += dags/requirements.txt
 TEST_PREREQS += $(AIRFLOW_VENV)/.synced sshd-package
+
+.PHONY: sshd-package
+sshd-package: ## Install Debian's OpenSSH server (the tests' stand-in for the Spark master).
+	@if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null; then :; else \
+	  printf '\033[1m==> %s\033[0m\n' "installing openssh-server from Debian's packages"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: sshd missing; run as root: apt-get install -y openssh-server" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server openssh-client >/dev/null; \
+	  systemctl disable --now ssh >/dev/null 2>&1 || true; \
+	fi
+
+.PHONY: airflow-setup
+airflow-setup: setup $(AIRFLOW_VENV)/.synced ## Install Airflow and migrate its local metadata DB (SQLite under the state dir).
+	$(call say,migrating Airflow's metadata database)
+	@$(AIRFLOW_ENV) && $(AIRFLOW) db migrate >"$$AIRFLOW_HOME/db-migrate.log" 2>&1 \
+	  || { echo "error: airflow db migrate failed; see $$AIRFLOW_HOME/db-migrate.log" >&2; exit 1; }
+
+.PHONY: airflow-dag-test
+airflow-dag-test: airflow-setup ## Run one DAG through Airflow on the local stack: DAG=… DATE=… TIME_SCALE=… (compressed day).
+	$(call say,running $(DAG) for $(DATE) (time scale $(TIME_SCALE)) on the local stack)
+	$(TRIPCLICK) up
+	@$(AIRFLOW_ENV) && TRIPCLICK_TIME_SCALE=$(TIME_SCALE) $(AIRFLOW) dags test $(DAG) $(DATE)
+
+.PHONY: airflow-dags-check
+airflow-dags-check: $(AIRFLOW_VENV)/.synced ## Parse every DAG as Airflow does; print import errors, tags, retries and the default plan as JSON.
+	@$(AIRFLOW_ENV) && $(AIRFLOW_VENV)/bin/python $(ROOT)/dags/tripclick_dags/dagbag_report.py

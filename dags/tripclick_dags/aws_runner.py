@@ -18,7 +18,7 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from tripclick_dags.commands import StageCommand
-from tripclick_dags.settings import Settings, SettingError
+from tripclick_dags.settings import SettingError, Settings
 
 if TYPE_CHECKING:
     from airflow.providers.docker.operators.docker import DockerOperator
@@ -85,7 +85,15 @@ def spark_submit_command(settings: Settings, stage: StageCommand) -> str:
     """The shell command run on the Spark master."""
     if stage.job is None:
         raise ValueError(f"{stage.command} is not a Spark job")
-    prefix = ["env", f"PYSPARK_PYTHON={settings.spark_python}"] if settings.spark_python else []
+    # The job's own settings (TRIPCLICK_LAKE_ROOT, TRIPCLICK_KAFKA_BOOTSTRAP, ...) travel in
+    # the command line: sshd passes no client environment by default.
+    assignments = shlex.split(settings.spark_env)
+    if settings.spark_python:
+        assignments.append(f"PYSPARK_PYTHON={settings.spark_python}")
+    bad = [a for a in assignments if "=" not in a]
+    if bad:
+        raise SettingError(f"tripclick_spark_env: {bad[0]!r} is not NAME=VALUE")
+    prefix = ["env", *assignments] if assignments else []
     argv = [
         *prefix,
         settings.spark_submit,

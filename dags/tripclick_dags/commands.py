@@ -28,8 +28,8 @@ class StageCommand:
 
     @property
     def job_args(self) -> list[str]:
-        """Arguments of the Spark job script: the sub-command after the job's name, then flags."""
-        return [*self.command[1:], *self.args]
+        """Arguments of the Spark job script ``jobs/<job>.py`` (its flags only)."""
+        return list(self.args)
 
 
 def input_file(input_dir: str, source_date: str, source: str) -> str:
@@ -39,8 +39,13 @@ def input_file(input_dir: str, source_date: str, source: str) -> str:
 
 
 def produce(settings: Settings, plan: DayPlan, source: str, input_dir: str) -> StageCommand:
-    """Replay one web server's log onto the run's date during the streaming window."""
+    """Replay one web server's log onto the run's date.
+
+    The clicks always land in the configured window (15:00-16:00 by default), so the
+    data of a compressed test day is the data of a real one; only the pacing is faster.
+    """
     source_date = settings.source_date or plan.date
+    speed = settings.producer_speed or f"{settings.time_scale:g}"
     args = [
         "--mode",
         "realtime",
@@ -51,13 +56,13 @@ def produce(settings: Settings, plan: DayPlan, source: str, input_dir: str) -> S
         "--date",
         plan.date,
         "--window-start",
-        plan.stream_start.strftime("%H:%M"),
-        # Whole minutes: a compressed window shorter than a minute still gets one.
+        settings.stream_start,
         "--window-minutes",
-        str(max(1, math.floor(plan.stream_seconds / 60))),
+        str(settings.stream_minutes),
+        "--speed",
+        speed,
+        "--no-progress",
     ]
-    if settings.producer_speed:
-        args += ["--speed", settings.producer_speed]
     return StageCommand(("produce",), tuple(args))
 
 

@@ -9,6 +9,7 @@ from tripclick_dags.settings import Settings
 
 BRONZE = "bronze/tripclick_raw_logs"
 SILVER = "silver/tripclick_events"
+REPORTS = "reports/reconciliation"
 
 
 def partition_uri(settings: Settings, table: str, date: str) -> str:
@@ -26,4 +27,4 @@ def data_files(settings: Settings, table: str, date: str) -> list[str]:
             bucket_name=parsed.netloc, prefix=parsed.path.lstrip("/")
         )
         return sorted(k for k in keys or [] if k.endswith(".parquet"))
-    return sorted(str(p) for p in Path(uri).glob("*.parquet"))
+    return sorted(str(p) for p in Path(uri).rglob("*.parquet"))

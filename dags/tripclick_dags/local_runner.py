@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from tripclick_dags.commands import StageCommand
-from tripclick_dags.settings import Settings, SettingError
+from tripclick_dags.settings import SettingError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,9 @@ def run(settings: Settings, stage: StageCommand) -> None:
     """
     cli = Path(settings.cli)
     if not os.access(cli, os.X_OK):
-        raise SettingError(f"the tripclick command {cli} is missing; run make setup or set tripclick_cli")
+        raise SettingError(
+            f"the tripclick command {cli} is missing; run make setup or set tripclick_cli"
+        )
     argv = [str(cli), *stage.argv]
     log.info("running: %s", " ".join(argv))
     proc = subprocess.Popen(

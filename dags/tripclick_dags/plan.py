@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tripclick_dags.settings import Settings, SettingError
+from tripclick_dags.settings import SettingError, Settings
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,9 @@ def make_plan(settings: Settings, date: str, run_started: dt.datetime) -> DayPla
             f" {settings.bronze_start}, {settings.gold_start}"
         )
     if settings.time_scale == 1:
-        return DayPlan(date, wall["stream_start"], stream_end, wall["bronze_start"], wall["gold_start"])
+        return DayPlan(
+            date, wall["stream_start"], stream_end, wall["bronze_start"], wall["gold_start"]
+        )
 
     anchor = run_started.astimezone(tz)
 

@@ -41,7 +41,7 @@ class Settings:
     stream_start: str
     bronze_start: str
     gold_start: str
-    stream_minutes: float
+    stream_minutes: int
     # >1 compresses the day: stages start that many times sooner after the run starts.
     time_scale: float
     # Producers: where the TripClick log files are and which day they hold.
@@ -61,6 +61,7 @@ class Settings:
     spark_jobs_dir: str
     spark_submit_args: str
     spark_python: str
+    spark_env: str
     lake_root: str
     aws_conn_id: str
 
@@ -112,7 +113,7 @@ def load(lookup: Lookup = airflow_lookup) -> Settings:
         stream_start=get("stream_start", "15:00"),
         bronze_start=get("bronze_start", "17:00"),
         gold_start=get("gold_start", "18:00"),
-        stream_minutes=number("stream_minutes", "60", 1),
+        stream_minutes=int(number("stream_minutes", "60", 1)),
         time_scale=number("time_scale", "1", 1),
         input_dir=get("input_dir", str(REPO_ROOT.parent / "shared" / "data" / "tripclick-sample")),
         source_date=get("source_date", ""),
@@ -131,6 +132,7 @@ def load(lookup: Lookup = airflow_lookup) -> Settings:
         spark_jobs_dir=get("spark_jobs_dir", "/opt/tripclick/spark/tripclick_spark/jobs"),
         spark_submit_args=get("spark_submit_args", ""),
         spark_python=get("spark_python", ""),
+        spark_env=get("spark_env", ""),
         lake_root=get("lake_root", str(home / "lake")),
         aws_conn_id=get("aws_conn_id", "aws_default"),
     )

@@ -62,7 +62,7 @@ def plan_day() -> dict[str, Any]:
     date = context["params"].get("date") or run_date(
         settings, context.get("logical_date") or context["dag_run"].run_after
     )
-    plan = make_plan(settings, date, dt.datetime.now(dt.timezone.utc))
+    plan = make_plan(settings, date, dt.datetime.now(dt.UTC))
     log.info(
         "plan for %s (%s, time scale %g): stream %s-%s, bronze %s, gold %s",
         plan.date,
@@ -134,8 +134,10 @@ def report(plan: dict[str, Any]) -> dict[str, str]:
     where = {
         "bronze": lake.partition_uri(settings, lake.BRONZE, plan["date"]),
         "silver": lake.partition_uri(settings, lake.SILVER, plan["date"]),
-        "gold": "PostgreSQL schema gold (mart_daily_traffic, mart_session_analysis,"
-        " mart_clinical_areas, mart_popular_documents)",
+        "reconciliation": lake.partition_uri(settings, lake.REPORTS, plan["date"]) + "report.json",
+        "gold": "PostgreSQL schema gold: mart_daily_traffic, mart_session_analysis,"
+        " mart_clinical_areas, mart_popular_documents (tripclick gold dump --date"
+        f" {plan['date']})",
     }
     for layer, uri in where.items():
         log.info("TRIPCLICK RESULT %s %s: %s", plan["date"], layer, uri)
