@@ -48,3 +48,62 @@ def stack_services(settings):
     yield settings
     for svc in reversed(started):
         svc.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint():
+    """A moto server on a free 127.0.0.1 port standing in for the AWS APIs (EC2, S3, STS...).
+
+    Yields the environment a boto3 or Ansible subprocess needs to talk to it; the server
+    is stopped at the end of the session.
+    """
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log = REPO / ".local" / "logs" / "aws-moto-test.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"moto server did not start on {url}; see {log}")
+            time.sleep(0.3)
+    env = {
+        **os.environ,
+        # moto accepts any credentials; these never reach AWS.
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "AWS_REGION": "ap-northeast-2",
+        "AWS_ENDPOINT_URL": url,  # boto3
+        "AWS_URL": url,  # the amazon.aws inventory plugin
+    }
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        env.pop(name, None)
+    try:
+        yield {"url": url, "env": env}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
