@@ -9,27 +9,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg2
 import pytest
 import requests
-from tripclick import cli
 from tripclick.dashboards.server import ADMIN_USER, VENV, Superset
 from tripclick.errors import UserError
 
-sys.path.insert(0, str(Path(__file__).parent))
-import gold_sample
-
 REPO = Path(__file__).resolve().parents[2]
 TRIPCLICK = REPO / ".venv" / "bin" / "tripclick"
-MARTS = (
-    "mart_daily_traffic",
-    "mart_session_analysis",
-    "mart_clinical_areas",
-    "mart_popular_documents",
-)
 
 
 def _tripclick(*args: str, timeout: float = 900) -> None:
@@ -41,23 +30,19 @@ def _tripclick(*args: str, timeout: float = 900) -> None:
 
 
 @pytest.fixture(scope="session")
-def gold_marts(stack_services, sample_files):
-    """The four gold marts, holding the sample day (2016-01-01); yields a connection."""
-    settings = stack_services
-    has_gold = "gold" in cli.COMMAND_MODULES
-    has_run_day = "run_day" in cli.COMMAND_MODULES or "pipeline" in cli.COMMAND_MODULES
-    if has_gold:
-        _tripclick("gold", "migrate")
-    conn = psycopg2.connect(settings.pg_dsn)
-    if has_run_day:
-        _tripclick("run-day", "--input", *map(str, sample_files))
-    else:
-        # The daily Spark run is not wired up here: derive the marts with plain SQL.
-        gold_sample.fill(conn, sample_files, create_tables=not has_gold)
-    print(f"gold marts: migration={'tripclick gold migrate' if has_gold else 'test DDL'}, "
-          f"rows={'tripclick run-day' if has_run_day else 'SQL over the sample'}")  # fmt: skip
+def gold_schema(stack_services):
+    """The gold schema after ``tripclick gold migrate``; yields a connection to it."""
+    _tripclick("gold", "migrate")
+    conn = psycopg2.connect(stack_services.pg_dsn)
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def gold_marts(gold_schema, sample_files):
+    """The marts filled by ``tripclick run-day`` with the sample day (2016-01-01)."""
+    _tripclick("run-day", "--input", *map(str, sample_files))
+    return gold_schema
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,19 @@ RENDERED_SELECTOR = (
 WAIT_MS = 120_000
 
 
-def test_dashboard_renders_without_errors(superset, gold_marts):
+def _settled_screenshot(page, path: Path, attempts: int = 30) -> None:
+    """Save a screenshot once two in a row are identical (ECharts animates bars in)."""
+    previous = None
+    for _ in range(attempts):
+        current = page.screenshot(full_page=True, animations="disabled")
+        if current == previous:
+            break
+        previous = current
+        page.wait_for_timeout(500)
+    path.write_bytes(current)
+
+
+def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
@@ -72,8 +84,9 @@ def test_dashboard_renders_without_errors(superset, gold_marts):
                 arg={"n": CHARTS, "rendered": RENDERED_SELECTOR},
             )
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(screenshot), full_page=True)
-            print(f"\nscreenshot: {screenshot}")
+            _settled_screenshot(page, screenshot)
+            with capsys.disabled():
+                print(f"\nscreenshot of the dashboard: {screenshot}")
 
             names = page.eval_on_selector_all(
                 "[data-test='chart-grid-component']",

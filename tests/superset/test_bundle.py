@@ -37,8 +37,8 @@ def test_a_dangling_reference_is_reported(tmp_path):
     ]
 
 
-def test_dataset_columns_exist_in_the_gold_tables(gold_marts):
-    with gold_marts.cursor() as cur:
+def test_dataset_columns_exist_in_the_gold_tables(gold_schema):
+    with gold_schema.cursor() as cur:
         cur.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = 'gold'"
