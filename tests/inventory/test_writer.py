@@ -1,0 +1,186 @@
+"""The inventory `make apply` writes from `terraform output -json` is one Ansible reads."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible_listing import REPO, group_hosts
+
+WRITER = REPO / "terraform" / "scripts" / "write_inventory.py"
+# Captured from `terraform apply` of envs/dev against a moto server (hence 127.x public IPs).
+FIXTURE = REPO / "tests" / "terraform" / "fixtures" / "dev-outputs.json"
+
+
+def write(outputs: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(WRITER), str(outputs), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def dev_outputs() -> dict:
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.fixture(scope="module")
+def dev_listing(tmp_path_factory, ansible_inventory) -> tuple[dict, str]:
+    out = tmp_path_factory.mktemp("inventory") / "dev.yml"
+    run = write(FIXTURE, out)
+    assert run.returncode == 0, run.stderr
+    return ansible_inventory(out), run.stdout
+
+
+def test_groups_are_the_ones_the_playbooks_target(dev_listing) -> None:
+    listing, _ = dev_listing
+    assert group_hosts(listing) == {
+        "web": ["tripclick-dev-web-0", "tripclick-dev-web-1"],
+        "kafka": ["tripclick-dev-kafka-0"],
+        "spark_master": ["tripclick-dev-spark-master-0"],
+        # The default fleet: the master host runs the two workers too.
+        "spark_worker": ["tripclick-dev-spark-master-0"],
+        "airflow": ["tripclick-dev-airflow-0"],
+        "gold": ["tripclick-dev-gold-0"],
+    }
+
+
+def test_host_vars_come_from_the_outputs(dev_listing, dev_outputs) -> None:
+    listing, _ = dev_listing
+    hostvars = listing["_meta"]["hostvars"]
+    jump = dev_outputs["jump_host_public_ip"]["value"]
+    for host in dev_outputs["hosts"]["value"].values():
+        got = hostvars[host["name"]]
+        assert got["private_ip"] == host["private_ip"]
+        assert got["instance_id"] == host["instance_id"]
+        assert got["platform_role"] == host["role"]
+        assert got["role_index"] == host["index"]
+        assert got["ansible_user"] == "ubuntu"
+        if host["role"] == "airflow":
+            assert got["ansible_host"] == jump
+            assert "ansible_ssh_common_args" not in got
+        else:
+            assert got["ansible_host"] == host["private_ip"]
+            assert got["ansible_ssh_common_args"] == f"-o ProxyJump=ubuntu@{jump}"
+    kafka = hostvars["tripclick-dev-kafka-0"]
+    assert kafka["kafka_node_ids"] == [1, 2, 3]
+    assert hostvars["tripclick-dev-spark-master-0"]["spark_worker_instances"] == 2
+
+
+def test_cluster_vars_reach_every_host(dev_listing, dev_outputs) -> None:
+    listing, _ = dev_listing
+    hosts = dev_outputs["hosts"]["value"]
+    kafka_ip = hosts["kafka-0"]["private_ip"]
+    for got in listing["_meta"]["hostvars"].values():
+        assert got["tripclick_environment"] == "dev"
+        assert got["lake_bucket_name"] == dev_outputs["lake_bucket_name"]["value"]
+        assert got["kafka_security_protocol"] == "SSL"
+        assert got["kafka_bootstrap_servers"] == f"{kafka_ip}:9093,{kafka_ip}:9094,{kafka_ip}:9095"
+        assert got["kafka_controller_quorum_voters"] == (
+            f"1@{kafka_ip}:9193,2@{kafka_ip}:9194,3@{kafka_ip}:9195"
+        )
+        assert got["spark_master_url"] == f"spark://{hosts['spark-master-0']['private_ip']}:7077"
+        assert got["gold_db_host"] == hosts["gold-0"]["private_ip"]
+        assert got["docker_tls_port"] == 2376
+
+
+def test_apply_prints_the_ui_addresses(dev_listing, dev_outputs) -> None:
+    _, stdout = dev_listing
+    jump = dev_outputs["jump_host_public_ip"]["value"]
+    assert f"Airflow: http://{jump}:8080" in stdout
+    assert "Superset: ssh -N -L 8088:" in stdout
+    assert "Spark master: ssh -N -L 18080:" in stdout
+
+
+def prod_like(outputs: dict) -> dict:
+    """The dev outputs reshaped as prod lays the fleet out: a Kafka host per broker, worker hosts."""
+    prod = copy.deepcopy(outputs)
+    hosts = prod["hosts"]["value"]
+    base = hosts.pop("kafka-0")
+    brokers = []
+    for i in range(3):
+        ip = f"10.0.{2 + 2 * (i % 2)}.{20 + i}"
+        hosts[f"kafka-{i}"] = base | {
+            "name": f"tripclick-prod-kafka-{i}",
+            "index": i,
+            "private_ip": ip,
+            "instance_id": f"i-kafka{i}",
+            "kafka_node_ids": [i + 1],
+        }
+        brokers.append(
+            {
+                "node_id": i + 1,
+                "host": f"kafka-{i}",
+                "private_ip": ip,
+                "broker_port": 9093,
+                "controller_port": 9193,
+            }
+        )
+    prod["kafka_brokers"]["value"] = brokers
+    master = hosts["spark-master-0"]
+    master |= {"groups": ["spark_master"], "spark_worker_instances": 0}
+    for i in range(2):
+        hosts[f"spark-worker-{i}"] = master | {
+            "name": f"tripclick-prod-spark-worker-{i}",
+            "role": "spark_worker",
+            "index": i,
+            "groups": ["spark_worker"],
+            "private_ip": f"10.0.2.{40 + i}",
+            "instance_id": f"i-worker{i}",
+            "spark_worker_instances": 2,
+        }
+    prod["environment"]["value"] = "prod"
+    return prod
+
+
+def test_spread_brokers_and_worker_hosts(tmp_path, ansible_inventory, dev_outputs) -> None:
+    source = tmp_path / "prod-outputs.json"
+    source.write_text(json.dumps(prod_like(dev_outputs)))
+    out = tmp_path / "prod.yml"
+    assert write(source, out).returncode == 0
+    listing = ansible_inventory(out)
+    groups = group_hosts(listing)
+    assert groups["kafka"] == [f"tripclick-prod-kafka-{i}" for i in range(3)]
+    assert groups["spark_worker"] == [
+        "tripclick-prod-spark-worker-0",
+        "tripclick-prod-spark-worker-1",
+    ]
+    assert groups["spark_master"] == ["tripclick-dev-spark-master-0"]
+    hostvars = listing["_meta"]["hostvars"]
+    assert [hostvars[f"tripclick-prod-kafka-{i}"]["kafka_node_ids"] for i in range(3)] == [
+        [1],
+        [2],
+        [3],
+    ]
+    assert hostvars["tripclick-prod-kafka-0"]["kafka_bootstrap_servers"] == (
+        "10.0.2.20:9093,10.0.4.21:9093,10.0.2.22:9093"
+    )
+    assert hostvars["tripclick-prod-spark-worker-1"]["spark_worker_instances"] == 2
+    assert "spark_worker_instances" not in hostvars["tripclick-dev-spark-master-0"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "{}",
+            "error: the Terraform outputs are empty: has this environment been applied? run make apply",
+        ),
+        ("not json", "error: the Terraform outputs are not JSON"),
+        ('{"environment": {"value": "dev"}}', "error: the Terraform outputs lack aws_region, "),
+    ],
+)
+def test_bad_outputs_give_one_line(tmp_path, content: str, message: str) -> None:
+    source = tmp_path / "outputs.json"
+    source.write_text(content)
+    run = write(source, tmp_path / "out.yml")
+    assert run.returncode == 2
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(message)
+    assert not (tmp_path / "out.yml").exists()
