@@ -12,7 +12,7 @@ dashboards: setup $(SUPERSET_VENV)/.synced ## Import the Superset bundle (supers
 	$(TRIPCLICK) dashboards import
 
 .PHONY: dashboards-serve
-dashboards-serve: dashboards ## Serve Superset on 127.0.0.1 and print the dashboard's address and admin login.
+dashboards-serve: setup $(SUPERSET_VENV)/.synced ## Import, then serve Superset on 127.0.0.1; prints the dashboard's address and login.
 	$(TRIPCLICK) dashboards serve
 
 .PHONY: dashboards-stop
