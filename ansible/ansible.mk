@@ -3,4 +3,39 @@
 ANSIBLE_VENV := $(LOCAL)/venvs/ansible
 $(eval $(call tool_venv,ansible,ansible/requirements.txt))
 LOCKS += ansible/requirements.txt
-TEST_PREREQS += $(ANSIBLE_VENV)/.synced
+
+# Which inventory `make ansible-apply` converges (inventory/<env>); inventory/local is this machine.
+INVENTORY ?= inventory/local
+# The encrypted secrets of an environment, and the file holding its vault password (both outside git).
+VAULT_FILE ?= $(LOCAL)/secrets/ansible-vault-$(notdir $(INVENTORY)).yml
+VAULT_PASSWORD_FILE ?= $(HOME)/.config/tripclick/vault-password
+ANSIBLE_RUN = cd ansible && ANSIBLE_CONFIG=$(ROOT)/ansible/ansible.cfg ANSIBLE_VAULT_PASSWORD_FILE=$(VAULT_PASSWORD_FILE)
+
+# The control node's system Python runs the certificate tasks (community.crypto needs cryptography).
+.PHONY: ansible-system-packages
+ansible-system-packages: ## Install the Debian packages the Ansible control node needs (python3-cryptography).
+	@if /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then :; else \
+	  printf '\033[1m==> %s\033[0m\n' "installing python3-cryptography from Debian's packages"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: python3-cryptography missing; run as root: apt-get install -y python3-cryptography" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography >/dev/null; \
+	fi
+
+TEST_PREREQS += $(ANSIBLE_VENV)/.synced ansible-system-packages
+
+.PHONY: ansible-vault
+ansible-vault: $(ANSIBLE_VENV)/.synced ## Create the encrypted secrets of INVENTORY's environment (once; kept outside git).
+	@mkdir -p $(dir $(VAULT_PASSWORD_FILE)) $(dir $(VAULT_FILE))
+	@[ -s $(VAULT_PASSWORD_FILE) ] || { umask 077; head -c 32 /dev/urandom | base64 > $(VAULT_PASSWORD_FILE); echo "created vault password file $(VAULT_PASSWORD_FILE)"; }
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook vault-init.yml -e tripclick_vault_file=$(abspath $(VAULT_FILE))
+
+.PHONY: ansible-lint
+ansible-lint: $(ANSIBLE_VENV)/.synced ## Lint site.yml and the roles (ansible-lint, production profile).
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-lint --profile production site.yml vault-init.yml
+
+.PHONY: ansible-check
+ansible-check: $(ANSIBLE_VENV)/.synced ## Show what site.yml would change on INVENTORY (dry run with diffs).
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml -e @$(abspath $(VAULT_FILE)) --check --diff $(ANSIBLE_ARGS)
+
+.PHONY: ansible-apply
+ansible-apply: $(ANSIBLE_VENV)/.synced setup ## Turn INVENTORY's hosts into the platform (site.yml; ANSIBLE_ARGS for --tags etc.).
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml -e @$(abspath $(VAULT_FILE)) $(ANSIBLE_ARGS)
