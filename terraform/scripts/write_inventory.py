@@ -32,7 +32,6 @@ REQUIRED_OUTPUTS = (
     "ui_addresses",
 )
 SSH_USER = "ubuntu"
-SPARK_MASTER_PORT = 7077
 
 
 class InventoryError(Exception):
@@ -95,9 +94,10 @@ def build_inventory(outputs: dict[str, Any]) -> dict[str, Any]:
     if empty:
         raise InventoryError(f"the Terraform outputs have no host in group(s) {', '.join(empty)}")
 
-    brokers = sorted(outputs["kafka_brokers"], key=lambda b: b["node_id"])
-    spark_master = next(h for h in hosts.values() if h["role"] == "spark_master")
-    gold = next(h for h in hosts.values() if h["role"] == "gold")
+    names = {key: host["name"] for key, host in hosts.items()}
+    # Facts of the environment only. The roles derive their cluster layout from the groups
+    # (so the dynamic inventory works too); Terraform's view of it is passed under terraform_*
+    # names, which no role defines, for the playbooks to check theirs against.
     cluster_vars = {
         "ansible_user": SSH_USER,
         "tripclick_environment": outputs["environment"],
@@ -106,22 +106,17 @@ def build_inventory(outputs: dict[str, Any]) -> dict[str, Any]:
         "lake_url": outputs["lake_url"],
         "ssm_parameter_prefix": outputs["ssm_parameter_prefix"],
         "jump_host": jump_ip,
-        "kafka_security_protocol": "SSL",
-        "kafka_broker_port": ports["kafka_broker"],
-        "kafka_controller_port": ports["kafka_controller"],
-        "kafka_bootstrap_servers": ",".join(
-            f"{b['private_ip']}:{b['broker_port']}" for b in brokers
-        ),
-        "kafka_controller_quorum_voters": ",".join(
-            f"{b['node_id']}@{b['private_ip']}:{b['controller_port']}" for b in brokers
-        ),
-        "spark_master_url": f"spark://{spark_master['private_ip']}:{SPARK_MASTER_PORT}",
-        "gold_db_host": gold["private_ip"],
-        "postgres_port": ports["postgres"],
-        "docker_tls_port": ports["docker_tls"],
-        "airflow_ui_port": ports["airflow_ui"],
-        "spark_master_ui_port": ports["spark_master_ui"],
-        "superset_port": ports["superset"],
+        "terraform_ports": dict(ports),
+        "terraform_kafka_brokers": [
+            {
+                "node_id": broker["node_id"],
+                "host": names[broker["host"]],
+                "address": broker["private_ip"],
+                "port": broker["broker_port"],
+                "controller_port": broker["controller_port"],
+            }
+            for broker in sorted(outputs["kafka_brokers"], key=lambda b: b["node_id"])
+        ],
     }
     return {"all": {"vars": cluster_vars, "children": groups}}
 

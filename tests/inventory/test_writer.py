@@ -73,21 +73,37 @@ def test_host_vars_come_from_the_outputs(dev_listing, dev_outputs) -> None:
     assert hostvars["tripclick-dev-spark-master-0"]["spark_worker_instances"] == 2
 
 
-def test_cluster_vars_reach_every_host(dev_listing, dev_outputs) -> None:
+def test_environment_facts_reach_every_host(dev_listing, dev_outputs) -> None:
     listing, _ = dev_listing
     hosts = dev_outputs["hosts"]["value"]
-    kafka_ip = hosts["kafka-0"]["private_ip"]
+    kafka = hosts["kafka-0"]
     for got in listing["_meta"]["hostvars"].values():
         assert got["tripclick_environment"] == "dev"
+        assert got["aws_region"] == dev_outputs["aws_region"]["value"]
         assert got["lake_bucket_name"] == dev_outputs["lake_bucket_name"]["value"]
-        assert got["kafka_security_protocol"] == "SSL"
-        assert got["kafka_bootstrap_servers"] == f"{kafka_ip}:9093,{kafka_ip}:9094,{kafka_ip}:9095"
-        assert got["kafka_controller_quorum_voters"] == (
-            f"1@{kafka_ip}:9193,2@{kafka_ip}:9194,3@{kafka_ip}:9195"
-        )
-        assert got["spark_master_url"] == f"spark://{hosts['spark-master-0']['private_ip']}:7077"
-        assert got["gold_db_host"] == hosts["gold-0"]["private_ip"]
-        assert got["docker_tls_port"] == 2376
+        assert got["ssm_parameter_prefix"] == "/tripclick/dev"
+        assert got["terraform_ports"]["docker_tls"] == 2376
+        # Three brokers on the one Kafka host, 10 ports apart, as the security group opens them.
+        assert got["terraform_kafka_brokers"] == [
+            {
+                "node_id": n + 1,
+                "host": kafka["name"],
+                "address": kafka["private_ip"],
+                "port": 9093 + 10 * n,
+                "controller_port": 9094 + 10 * n,
+            }
+            for n in range(3)
+        ]
+
+
+def test_no_variable_shadows_a_role_default(dev_listing) -> None:
+    """Inventory variables outrank role defaults: none may reuse a role's prefix."""
+    listing, _ = dev_listing
+    prefixes = ("kafka_", "spark_", "airflow_", "superset_", "postgresql_", "docker_", "producer_")
+    allowed = {"kafka_node_ids", "spark_worker_instances"}
+    for got in listing["_meta"]["hostvars"].values():
+        clashes = [name for name in got if name.startswith(prefixes) and name not in allowed]
+        assert clashes == []
 
 
 def test_apply_prints_the_ui_addresses(dev_listing, dev_outputs) -> None:
@@ -119,7 +135,7 @@ def prod_like(outputs: dict) -> dict:
                 "host": f"kafka-{i}",
                 "private_ip": ip,
                 "broker_port": 9093,
-                "controller_port": 9193,
+                "controller_port": 9094,
             }
         )
     prod["kafka_brokers"]["value"] = brokers
@@ -158,9 +174,12 @@ def test_spread_brokers_and_worker_hosts(tmp_path, ansible_inventory, dev_output
         [2],
         [3],
     ]
-    assert hostvars["tripclick-prod-kafka-0"]["kafka_bootstrap_servers"] == (
-        "10.0.2.20:9093,10.0.4.21:9093,10.0.2.22:9093"
-    )
+    brokers = hostvars["tripclick-prod-kafka-0"]["terraform_kafka_brokers"]
+    assert [(b["host"], b["address"], b["port"]) for b in brokers] == [
+        ("tripclick-prod-kafka-0", "10.0.2.20", 9093),
+        ("tripclick-prod-kafka-1", "10.0.4.21", 9093),
+        ("tripclick-prod-kafka-2", "10.0.2.22", 9093),
+    ]
     assert hostvars["tripclick-prod-spark-worker-1"]["spark_worker_instances"] == 2
     assert "spark_worker_instances" not in hostvars["tripclick-dev-spark-master-0"]
 

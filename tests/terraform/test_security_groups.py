@@ -20,10 +20,14 @@ EXPECTED_INGRESS = {
     ("airflow", "gold", 22, 22),
     ("airflow", "spark", 8080, 8080),  # Spark master UI through an SSH tunnel
     ("airflow", "gold", 8088, 8088),  # Superset through an SSH tunnel
-    ("web", "kafka", 9093, 9095),  # producers -> brokers' TLS listeners (3 brokers on a host)
-    ("spark", "kafka", 9093, 9095),  # Spark -> brokers
-    ("kafka", "kafka", 9093, 9095),  # replication
-    ("kafka", "kafka", 9193, 9195),  # KRaft controllers
+    # Producers and Spark -> the brokers' TLS listeners, replication, and the KRaft controllers:
+    # three brokers share the default Kafka host, 10 ports apart.
+    *(
+        (source, "kafka", port, port)
+        for source in ("web", "spark", "kafka")
+        for port in (9093, 9103, 9113)
+    ),
+    *(("kafka", "kafka", port, port) for port in (9094, 9104, 9114)),
     ("spark", "spark", 1024, 65535),  # standalone cluster: master RPC, workers, driver/executors
     ("spark", "gold", 5432, 5432),  # gold ETL -> PostgreSQL
     ("admin", "airflow", 22, 22),  # operators' SSH to the jump host
@@ -34,14 +38,8 @@ EXPECTED_INGRESS = {
 def resolved_flows(overrides: dict | None = None) -> set[tuple[str, str, int, int]]:
     flows = set()
     for flow in SECURITY.locals["group_flows"].values():
-        flows.add(
-            (
-                flow["source"],
-                flow["target"],
-                evaluate(flow["from_port"], SECURITY, overrides),
-                evaluate(flow["to_port"], SECURITY, overrides),
-            )
-        )
+        for first, last in evaluate(flow["port_ranges"], SECURITY, overrides):
+            flows.add((flow["source"], flow["target"], first, last))
     for flow in SECURITY.locals["admin_flows"].values():
         flows.add(
             (
@@ -63,8 +61,13 @@ def test_rule_matrix_is_exactly_the_platform_flows() -> None:
 
 def test_kafka_port_ranges_follow_the_brokers_per_host() -> None:
     one_per_host = resolved_flows({"kafka_brokers_per_instance": 1})
-    assert ("web", "kafka", 9093, 9093) in one_per_host
-    assert ("kafka", "kafka", 9193, 9193) in one_per_host
+    kafka = {flow for flow in one_per_host if flow[1] == "kafka" and flow[2] != 22}
+    assert kafka == {
+        ("web", "kafka", 9093, 9093),
+        ("spark", "kafka", 9093, 9093),
+        ("kafka", "kafka", 9093, 9093),
+        ("kafka", "kafka", 9094, 9094),
+    }
 
 
 def test_ingress_rules_come_only_from_the_flow_tables() -> None:
@@ -76,13 +79,24 @@ def test_ingress_rules_come_only_from_the_flow_tables() -> None:
     }
     assert set(ingress) == {"from_group", "from_admin"}
     group, admin = ingress["from_group"], ingress["from_admin"]
-    assert group["for_each"] == "${local.group_flows}"
+    assert group["for_each"] == "${local.group_rules}"
     assert (
         group["referenced_security_group_id"] == "${aws_security_group.this[each.value.source].id}"
     )
     assert group["security_group_id"] == "${aws_security_group.this[each.value.target].id}"
     assert admin["for_each"] == "${local.admin_rules}"
     assert admin["cidr_ipv4"] == "${each.value.cidr}"
+    # Each rule is one [first, last] range of one flow, copied as it is.
+    rules = SECURITY.locals["group_rules"]
+    for fragment in (
+        "for name, flow in local.group_flows",
+        "for span in flow.port_ranges",
+        "from_port = span[0]",
+        "to_port = span[1]",
+        "source = flow.source",
+        "target = flow.target",
+    ):
+        assert fragment in re.sub(r"\s+", " ", rules), fragment
     for rule in (group, admin):
         assert rule["ip_protocol"] == "tcp"
         assert rule["from_port"] == "${each.value.from_port}"
@@ -136,8 +150,9 @@ def test_egress_is_vpc_plus_http_and_https_only() -> None:
     assert "setproduct(local.roles, keys(local.egress_flows))" in SECURITY.locals["egress_rules"]
 
 
-@pytest.mark.parametrize("port", ["kafka_broker_port", "kafka_controller_port"])
+@pytest.mark.parametrize("port", ["kafka_broker_port", "kafka_controller_port", "kafka_port_step"])
 def test_kafka_listener_ports_are_tls(port: str) -> None:
-    assert "TLS" in SECURITY.variables[port]["description"]
+    if port != "kafka_port_step":
+        assert "TLS" in SECURITY.variables[port]["description"]
     compute = load_module(MODULES / "compute")
     assert compute.default(port) == SECURITY.default(port)

@@ -8,7 +8,6 @@ python-hcl2 keeps HCL's quotes on literal strings and block labels and wraps exp
 from __future__ import annotations
 
 import ast
-import operator
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -104,17 +103,37 @@ def tf_files() -> list[Path]:
     return sorted(TERRAFORM.rglob("*.tf"))
 
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 _REF = re.compile(r"\b(var|local)\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+# HCL's list for-expression, rewritten as a Python list comprehension.
+_FOR = re.compile(r"\[for (\w+) in (.+?) : (.+)\]")
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.ListComp,
+    ast.comprehension,
+    ast.Name,
+    ast.Load,
+    ast.Store,
+    ast.Call,
+)
 
 
 def evaluate(value: Any, module: Module, overrides: dict[str, Any] | None = None) -> Any:
-    """The value of a literal or a simple ``${...}`` arithmetic expression over var./local.
+    """The value of a literal or a simple ``${...}`` expression over var. and local.
 
-    Variables take their defaults (or ``overrides``); anything beyond + - * on numbers
-    raises, so a test never silently compares an expression it did not understand.
+    Understands numbers, + - *, lists, ``range()`` and list for-expressions; variables take
+    their defaults (or ``overrides``). Anything else raises, so a test never silently
+    compares an expression it did not understand.
     """
     overrides = overrides or {}
+    if isinstance(value, list):
+        return [evaluate(v, module, overrides) for v in value]
     if not isinstance(value, str) or not (value.startswith("${") and value.endswith("}")):
         return value
     expr = value[2:-1]
@@ -127,20 +146,21 @@ def evaluate(value: Any, module: Module, overrides: dict[str, Any] | None = None
             found = evaluate(module.locals[dotted[0]], module, overrides)
         for attr in dotted[1:]:
             found = evaluate(found[attr], module, overrides)
-        if isinstance(found, str) and found.startswith("${"):
-            found = evaluate(found, module, overrides)
-        return repr(found)
+        return repr(evaluate(found, module, overrides))
 
-    substituted = _REF.sub(resolve, expr)
-    return _arith(ast.parse(substituted, mode="eval").body, expr)
-
-
-def _arith(node: ast.AST, expr: str) -> Any:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        return _OPS[type(node.op)](_arith(node.left, expr), _arith(node.right, expr))
-    raise ValueError(f"cannot evaluate Terraform expression {expr!r}")
+    python = _FOR.sub(r"[(\3) for \1 in \2]", _REF.sub(resolve, expr))
+    tree = ast.parse(python, mode="eval")
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED) or (
+            isinstance(node, ast.Call) and getattr(node.func, "id", None) != "range"
+        ):
+            raise ValueError(f"cannot evaluate Terraform expression {expr!r}")
+    result = eval(compile(tree, "<hcl>", "eval"), {"__builtins__": {}, "range": range})
+    return (
+        [list(x) if isinstance(x, tuple) else x for x in result]
+        if isinstance(result, list)
+        else result
+    )
 
 
 def load_script(relative: str):

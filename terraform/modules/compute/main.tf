@@ -66,7 +66,8 @@ locals {
   }
 
   # Broker n (0-based) lives on Kafka host n mod kafka_instance_count; its position on that
-  # host picks its ports, so one host can carry all three brokers of the default fleet.
+  # host picks its ports (kafka_port_step apart), so one host can carry all three brokers of
+  # the default fleet. The Ansible kafka layout (group_vars/all/kafka_cluster.yml) is the same.
   kafka_node_ids = {
     for i in range(var.kafka_instance_count) :
     i => [for n in range(var.kafka_broker_count) : n + 1 if n % var.kafka_instance_count == i]

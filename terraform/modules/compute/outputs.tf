@@ -35,8 +35,8 @@ output "kafka_brokers" {
         node_id         = node_id
         host            = "kafka-${i}"
         private_ip      = aws_instance.this["kafka-${i}"].private_ip
-        broker_port     = var.kafka_broker_port + position
-        controller_port = var.kafka_controller_port + position
+        broker_port     = var.kafka_broker_port + position * var.kafka_port_step
+        controller_port = var.kafka_controller_port + position * var.kafka_port_step
       }
     ]
   ])

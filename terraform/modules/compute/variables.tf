@@ -183,16 +183,23 @@ variable "kafka_root_volume_size" {
 }
 
 variable "kafka_broker_port" {
-  description = "First TLS listener port of the brokers; the n-th broker on a host listens on this port + n. Must match the security module."
+  description = "TLS listener port of the first broker on a host; the next one on the same host adds kafka_port_step. Must match the security module."
   type        = number
   default     = 9093
   nullable    = false
 }
 
 variable "kafka_controller_port" {
-  description = "First TLS port of the KRaft controllers; the n-th controller on a host listens on this port + n. Must match the security module."
+  description = "TLS port of the first KRaft controller on a host; the next one on the same host adds kafka_port_step. Must match the security module."
   type        = number
-  default     = 9193
+  default     = 9094
+  nullable    = false
+}
+
+variable "kafka_port_step" {
+  description = "Port distance between two brokers (and two controllers) on the same host. Must match the security module."
+  type        = number
+  default     = 10
   nullable    = false
 }
 

@@ -42,6 +42,7 @@ module "security" {
   admin_cidr_blocks          = var.admin_cidr_blocks
   kafka_broker_port          = var.kafka_broker_port
   kafka_controller_port      = var.kafka_controller_port
+  kafka_port_step            = var.kafka_port_step
   kafka_brokers_per_instance = local.kafka_brokers_per_instance
 
   tags = var.tags
@@ -80,6 +81,7 @@ module "compute" {
   lake_bucket_name       = module.lake.lake_bucket_name
   kafka_broker_port      = var.kafka_broker_port
   kafka_controller_port  = var.kafka_controller_port
+  kafka_port_step        = var.kafka_port_step
 
   web_instance_count          = var.fleet.web_instance_count
   web_instance_type           = var.fleet.web_instance_type

@@ -68,13 +68,19 @@ variable "lake_force_destroy" {
 }
 
 variable "kafka_broker_port" {
-  description = "First TLS listener port of the Kafka brokers (clients and replication). Optional: null keeps the modules' default, 9093."
+  description = "TLS listener port of the first Kafka broker on a host (clients and replication). Optional: null keeps the modules' default, 9093."
   type        = number
   default     = null
 }
 
 variable "kafka_controller_port" {
-  description = "First TLS port of the KRaft controllers. Optional: null keeps the modules' default, 9193."
+  description = "TLS port of the first KRaft controller on a host. Optional: null keeps the modules' default, 9094."
+  type        = number
+  default     = null
+}
+
+variable "kafka_port_step" {
+  description = "Port distance between two brokers on one host. Optional: null keeps the modules' default, 10."
   type        = number
   default     = null
 }

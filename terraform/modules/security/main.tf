@@ -2,111 +2,104 @@ locals {
   # One group per role of ARCHITECTURE section 5; the Spark master and workers share one.
   roles = ["web", "kafka", "spark", "airflow", "gold"]
 
-  # One port per broker (and controller) that shares a host.
-  kafka_broker_ports = {
-    from = var.kafka_broker_port
-    to   = var.kafka_broker_port + var.kafka_brokers_per_instance - 1
-  }
-  kafka_controller_ports = {
-    from = var.kafka_controller_port
-    to   = var.kafka_controller_port + var.kafka_brokers_per_instance - 1
-  }
+  # One port per broker (and controller) that shares a host, kafka_port_step apart.
+  kafka_broker_ports     = [for slot in range(var.kafka_brokers_per_instance) : var.kafka_broker_port + slot * var.kafka_port_step]
+  kafka_controller_ports = [for slot in range(var.kafka_brokers_per_instance) : var.kafka_controller_port + slot * var.kafka_port_step]
 
-  # Every flow the platform needs between its roles, and nothing else: target accepts
-  # TCP on the port range from source.
+  # Every flow the platform needs between its roles, and nothing else: target accepts TCP
+  # from source on each [first, last] port range.
   group_flows = {
     airflow_to_web_docker_tls = {
       target      = "web"
       source      = "airflow"
-      from_port   = var.docker_tls_port
-      to_port     = var.docker_tls_port
+      port_ranges = [[var.docker_tls_port, var.docker_tls_port]]
       description = "Airflow DockerOperator runs the producers through the Docker API over TLS"
     }
     airflow_to_web_ssh = {
       target      = "web"
       source      = "airflow"
-      from_port   = 22
-      to_port     = 22
+      port_ranges = [[22, 22]]
       description = "SSH from the jump host (Ansible)"
     }
     airflow_to_kafka_ssh = {
       target      = "kafka"
       source      = "airflow"
-      from_port   = 22
-      to_port     = 22
+      port_ranges = [[22, 22]]
       description = "SSH from the jump host (Ansible)"
     }
     airflow_to_spark_ssh = {
       target      = "spark"
       source      = "airflow"
-      from_port   = 22
-      to_port     = 22
+      port_ranges = [[22, 22]]
       description = "Airflow SSHOperator runs spark-submit on the master; SSH from the jump host (Ansible)"
     }
     airflow_to_gold_ssh = {
       target      = "gold"
       source      = "airflow"
-      from_port   = 22
-      to_port     = 22
+      port_ranges = [[22, 22]]
       description = "SSH from the jump host (Ansible)"
     }
     airflow_to_spark_master_ui = {
       target      = "spark"
       source      = "airflow"
-      from_port   = var.spark_master_ui_port
-      to_port     = var.spark_master_ui_port
+      port_ranges = [[var.spark_master_ui_port, var.spark_master_ui_port]]
       description = "Spark master UI through an SSH tunnel over the jump host"
     }
     airflow_to_gold_superset = {
       target      = "gold"
       source      = "airflow"
-      from_port   = var.superset_port
-      to_port     = var.superset_port
+      port_ranges = [[var.superset_port, var.superset_port]]
       description = "Superset through an SSH tunnel over the jump host"
     }
     web_to_kafka_brokers = {
       target      = "kafka"
       source      = "web"
-      from_port   = local.kafka_broker_ports.from
-      to_port     = local.kafka_broker_ports.to
+      port_ranges = [for port in local.kafka_broker_ports : [port, port]]
       description = "Producers write clicks to the brokers' TLS listeners"
     }
     spark_to_kafka_brokers = {
       target      = "kafka"
       source      = "spark"
-      from_port   = local.kafka_broker_ports.from
-      to_port     = local.kafka_broker_ports.to
+      port_ranges = [for port in local.kafka_broker_ports : [port, port]]
       description = "Spark reads the topic from the brokers' TLS listeners"
     }
     kafka_to_kafka_brokers = {
       target      = "kafka"
       source      = "kafka"
-      from_port   = local.kafka_broker_ports.from
-      to_port     = local.kafka_broker_ports.to
+      port_ranges = [for port in local.kafka_broker_ports : [port, port]]
       description = "Broker to broker replication over TLS"
     }
     kafka_to_kafka_controllers = {
       target      = "kafka"
       source      = "kafka"
-      from_port   = local.kafka_controller_ports.from
-      to_port     = local.kafka_controller_ports.to
+      port_ranges = [for port in local.kafka_controller_ports : [port, port]]
       description = "KRaft controller quorum over TLS"
     }
     spark_to_spark_cluster = {
       target      = "spark"
       source      = "spark"
-      from_port   = 1024
-      to_port     = 65535
+      port_ranges = [[1024, 65535]]
       description = "Spark standalone: master RPC 7077, workers, and the driver and executor ports Spark picks at run time"
     }
     spark_to_gold_postgres = {
       target      = "gold"
       source      = "spark"
-      from_port   = var.postgres_port
-      to_port     = var.postgres_port
+      port_ranges = [[var.postgres_port, var.postgres_port]]
       description = "The gold ETL loads the marts into PostgreSQL"
     }
   }
+
+  group_rules = merge([
+    for name, flow in local.group_flows : {
+      for span in flow.port_ranges : "${name}_${span[0]}" => {
+        target      = flow.target
+        source      = flow.source
+        from_port   = span[0]
+        to_port     = span[1]
+        description = flow.description
+      }
+    }
+  ]...)
 
   # What operators reach from admin_cidr_blocks: the jump host only.
   admin_flows = {
@@ -177,7 +170,7 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "from_group" {
-  for_each = local.group_flows
+  for_each = local.group_rules
 
   security_group_id            = aws_security_group.this[each.value.target].id
   referenced_security_group_id = aws_security_group.this[each.value.source].id

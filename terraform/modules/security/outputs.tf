@@ -3,13 +3,13 @@ output "security_group_ids" {
   value       = { for role, sg in aws_security_group.this : role => sg.id }
 }
 
-output "kafka_broker_port_range" {
-  description = "First and last TLS broker port the Kafka group accepts ({from, to})."
+output "kafka_broker_ports" {
+  description = "TLS broker ports the Kafka group accepts, one per broker that shares a host."
   value       = local.kafka_broker_ports
 }
 
-output "kafka_controller_port_range" {
-  description = "First and last TLS controller port the Kafka group accepts ({from, to})."
+output "kafka_controller_ports" {
+  description = "TLS controller ports the Kafka group accepts (from Kafka hosts only), one per controller on a host."
   value       = local.kafka_controller_ports
 }
 
@@ -25,6 +25,7 @@ output "ports" {
     docker_tls       = var.docker_tls_port
     kafka_broker     = var.kafka_broker_port
     kafka_controller = var.kafka_controller_port
+    kafka_port_step  = var.kafka_port_step
     airflow_ui       = var.airflow_ui_port
     spark_master_ui  = var.spark_master_ui_port
     superset         = var.superset_port

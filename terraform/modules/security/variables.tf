@@ -54,7 +54,7 @@ variable "docker_tls_port" {
 }
 
 variable "kafka_broker_port" {
-  description = "First TLS (SSL) listener port of the Kafka brokers, used by clients and for replication; the n-th broker on a host listens on this port + n. Kafka on AWS has no PLAINTEXT listener."
+  description = "TLS (SSL) listener port of the first Kafka broker on a host, used by clients and for replication; the next broker on the same host adds kafka_port_step. Kafka on AWS has no PLAINTEXT listener."
   type        = number
   default     = 9093
   nullable    = false
@@ -66,14 +66,26 @@ variable "kafka_broker_port" {
 }
 
 variable "kafka_controller_port" {
-  description = "First TLS (SSL) port of the KRaft controllers; the n-th controller on a host listens on this port + n."
+  description = "TLS (SSL) port of the first KRaft controller on a host; the next controller on the same host adds kafka_port_step."
   type        = number
-  default     = 9193
+  default     = 9094
   nullable    = false
 
   validation {
     condition     = var.kafka_controller_port > 1023 && var.kafka_controller_port < 65000
     error_message = "The kafka_controller_port must be an unprivileged port below 65000."
+  }
+}
+
+variable "kafka_port_step" {
+  description = "Port distance between two brokers (and two controllers) on the same host, as the Ansible kafka layout places them."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.kafka_port_step >= 2 && var.kafka_port_step <= 1000
+    error_message = "The kafka_port_step must be between 2 and 1000."
   }
 }
 
