@@ -7,7 +7,7 @@ ENV          ?= dev
 TF           ?= terraform
 TF_ENV_DIR   := terraform/envs/$(ENV)
 TF_LOCAL     := $(LOCAL)/terraform
-TF_BACKEND   := $(TF_LOCAL)/backend.hcl
+TF_BACKEND   ?= $(TF_LOCAL)/backend.hcl
 TF_OUTPUTS   := $(TF_LOCAL)/$(ENV)-outputs.json
 TF_INVENTORY := inventory/terraform/$(ENV).yml
 # AUTO_APPROVE=1 skips Terraform's confirmation prompt (CI, scripted rebuilds of dev).
@@ -20,8 +20,8 @@ TEST_PREREQS += $(CHECKOV_VENV)/.synced
 
 .PHONY: tf-prereqs
 tf-prereqs:
+	@test -f $(TF_ENV_DIR)/backend.tf || { echo "error: unknown environment ENV=$(ENV): pick one of $$(ls terraform/envs | xargs)" >&2; exit 1; }
 	@command -v $(TF) >/dev/null || { echo "error: Terraform >= 1.10 is not installed: install it from https://developer.hashicorp.com/terraform/install and retry" >&2; exit 1; }
-	@test -f $(TF_ENV_DIR)/backend.tf || { echo "error: unknown environment ENV=$(ENV): pick one of $$(ls terraform/envs | tr '\n' ' ')" >&2; exit 1; }
 	@test -f $(TF_BACKEND) || { echo "error: no state backend configured in $(TF_BACKEND): run make bootstrap first" >&2; exit 1; }
 
 .PHONY: tf-init
