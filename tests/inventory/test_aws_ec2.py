@@ -132,9 +132,13 @@ def fleet(aws_endpoint) -> tuple[Fleet, dict[str, str]]:
     return fleet, jump
 
 
-def test_dev_groups_by_role_tag(fleet, aws_endpoint, ansible_inventory) -> None:
-    listing = ansible_inventory(INVENTORIES / "dev.aws_ec2.yml", aws_endpoint["env"])
-    assert group_hosts(listing) == {
+@pytest.fixture(scope="module")
+def dev_listing(fleet, aws_endpoint, ansible_inventory) -> dict:
+    return ansible_inventory(INVENTORIES / "dev.aws_ec2.yml", aws_endpoint["env"])
+
+
+def test_dev_groups_by_role_tag(dev_listing) -> None:
+    assert group_hosts(dev_listing) == {
         "web": ["tripclick-dev-web-0", "tripclick-dev-web-1"],
         "kafka": ["tripclick-dev-kafka-0"],
         "spark_master": ["tripclick-dev-spark-master-0"],
