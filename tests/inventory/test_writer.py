@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -12,8 +11,10 @@ import pytest
 from ansible_listing import REPO, group_hosts
 
 WRITER = REPO / "terraform" / "scripts" / "write_inventory.py"
-# Captured from `terraform apply` of envs/dev against a moto server (hence 127.x public IPs).
-FIXTURE = REPO / "tests" / "terraform" / "fixtures" / "dev-outputs.json"
+# `terraform output -json` of envs/dev and envs/prod, captured after a `terraform apply`
+# against a moto server (hence the 127.x public addresses).
+FIXTURES = REPO / "tests" / "terraform" / "fixtures"
+FIXTURE = FIXTURES / "dev-outputs.json"
 
 
 def write(outputs: Path, out: Path) -> subprocess.CompletedProcess:
@@ -114,74 +115,32 @@ def test_apply_prints_the_ui_addresses(dev_listing, dev_outputs) -> None:
     assert "Spark master: ssh -N -L 18080:" in stdout
 
 
-def prod_like(outputs: dict) -> dict:
-    """The dev outputs reshaped as prod lays the fleet out: a Kafka host per broker, worker hosts."""
-    prod = copy.deepcopy(outputs)
-    hosts = prod["hosts"]["value"]
-    base = hosts.pop("kafka-0")
-    brokers = []
-    for i in range(3):
-        ip = f"10.0.{2 + 2 * (i % 2)}.{20 + i}"
-        hosts[f"kafka-{i}"] = base | {
-            "name": f"tripclick-prod-kafka-{i}",
-            "index": i,
-            "private_ip": ip,
-            "instance_id": f"i-kafka{i}",
-            "kafka_node_ids": [i + 1],
-        }
-        brokers.append(
-            {
-                "node_id": i + 1,
-                "host": f"kafka-{i}",
-                "private_ip": ip,
-                "broker_port": 9093,
-                "controller_port": 9094,
-            }
-        )
-    prod["kafka_brokers"]["value"] = brokers
-    master = hosts["spark-master-0"]
-    master |= {"groups": ["spark_master"], "spark_worker_instances": 0}
-    for i in range(2):
-        hosts[f"spark-worker-{i}"] = master | {
-            "name": f"tripclick-prod-spark-worker-{i}",
-            "role": "spark_worker",
-            "index": i,
-            "groups": ["spark_worker"],
-            "private_ip": f"10.0.2.{40 + i}",
-            "instance_id": f"i-worker{i}",
-            "spark_worker_instances": 2,
-        }
-    prod["environment"]["value"] = "prod"
-    return prod
-
-
-def test_spread_brokers_and_worker_hosts(tmp_path, ansible_inventory, dev_outputs) -> None:
-    source = tmp_path / "prod-outputs.json"
-    source.write_text(json.dumps(prod_like(dev_outputs)))
+def test_prod_spreads_brokers_and_worker_hosts(tmp_path, ansible_inventory) -> None:
     out = tmp_path / "prod.yml"
-    assert write(source, out).returncode == 0
+    assert write(FIXTURES / "prod-outputs.json", out).returncode == 0
     listing = ansible_inventory(out)
     groups = group_hosts(listing)
     assert groups["kafka"] == [f"tripclick-prod-kafka-{i}" for i in range(3)]
+    assert groups["spark_master"] == ["tripclick-prod-spark-master-0"]
+    # prod gives the workers hosts of their own: the master is not one of them.
     assert groups["spark_worker"] == [
         "tripclick-prod-spark-worker-0",
         "tripclick-prod-spark-worker-1",
     ]
-    assert groups["spark_master"] == ["tripclick-dev-spark-master-0"]
     hostvars = listing["_meta"]["hostvars"]
     assert [hostvars[f"tripclick-prod-kafka-{i}"]["kafka_node_ids"] for i in range(3)] == [
         [1],
         [2],
         [3],
     ]
-    brokers = hostvars["tripclick-prod-kafka-0"]["terraform_kafka_brokers"]
-    assert [(b["host"], b["address"], b["port"]) for b in brokers] == [
-        ("tripclick-prod-kafka-0", "10.0.2.20", 9093),
-        ("tripclick-prod-kafka-1", "10.0.4.21", 9093),
-        ("tripclick-prod-kafka-2", "10.0.2.22", 9093),
+    brokers = hostvars["tripclick-prod-gold-0"]["terraform_kafka_brokers"]
+    assert [(b["host"], b["port"], b["controller_port"]) for b in brokers] == [
+        (f"tripclick-prod-kafka-{i}", 9093, 9094) for i in range(3)
     ]
     assert hostvars["tripclick-prod-spark-worker-1"]["spark_worker_instances"] == 2
-    assert "spark_worker_instances" not in hostvars["tripclick-dev-spark-master-0"]
+    assert "spark_worker_instances" not in hostvars["tripclick-prod-spark-master-0"]
+    # Two zones: the brokers do not all share one.
+    assert len({hostvars[f"tripclick-prod-kafka-{i}"]["availability_zone"] for i in range(3)}) == 2
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,11 @@ variable "kafka_instance_count" {
     condition     = var.kafka_instance_count >= 1 && var.kafka_instance_count <= 9
     error_message = "The kafka_instance_count must be between 1 and 9."
   }
+
+  validation {
+    condition     = var.kafka_instance_count <= var.kafka_broker_count
+    error_message = "The kafka_instance_count must not exceed kafka_broker_count: a Kafka host without a broker does nothing."
+  }
 }
 
 variable "kafka_broker_count" {
@@ -243,6 +248,11 @@ variable "spark_worker_instance_count" {
   validation {
     condition     = var.spark_worker_instance_count >= 0 && var.spark_worker_instance_count <= 20
     error_message = "The spark_worker_instance_count must be between 0 and 20."
+  }
+
+  validation {
+    condition     = var.spark_master_runs_workers || var.spark_worker_instance_count > 0
+    error_message = "With spark_master_runs_workers = false, spark_worker_instance_count must be 1 or more, or Spark has no workers."
   }
 }
 
