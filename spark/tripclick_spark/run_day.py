@@ -88,8 +88,12 @@ def run(
     spark=None,
     max_offsets_per_trigger: int | None = None,
     reconcile_failure_raises: bool = True,
+    produce_input: bool = True,
 ) -> DayResult:
-    """Run the whole day; raises ReconciliationError (after recording the stages) on a mismatch."""
+    """Run the whole day; raises ReconciliationError (after recording the stages) on a mismatch.
+
+    ``produce_input=False`` skips producing (the day is in Kafka already) and needs ``event_date``.
+    """
     paths = [Path(p) for p in paths]
     for p in paths:
         if not p.is_file():
@@ -97,9 +101,10 @@ def run(
     day = day_of(paths, event_date)
     result = DayResult(day)
 
-    lines, valid, rejected = _timed(result, "produce", lambda: produce(settings, paths, day))
-    result.stages[-1].records = lines
-    result.stages[-1].note = f"{valid} valid, {rejected} rejected lines"
+    if produce_input:
+        lines, valid, rejected = _timed(result, "produce", lambda: produce(settings, paths, day))
+        result.stages[-1].records = lines
+        result.stages[-1].note = f"{valid} valid, {rejected} rejected lines"
 
     if spark is None:
         spark = _timed(result, "spark start", lambda: session.build(settings, f"run-day-{day}"))

@@ -7,11 +7,9 @@ test run never sees records or checkpoints of an earlier run or of a developer's
 from __future__ import annotations
 
 import dataclasses
-import os
 import uuid
 
 import pytest
-
 from tripclick import config
 
 
@@ -52,11 +50,3 @@ def pipeline(stack_services, tmp_path_factory) -> config.Settings:
         admin.delete_topics([topic])
     finally:
         admin.close()
-
-
-def env_of(settings: config.Settings) -> dict[str, str]:
-    """Environment for a ``tripclick`` subprocess that works on ``settings``' topic and lake."""
-    env = dict(os.environ)
-    env["TRIPCLICK_TOPIC"] = settings.topic
-    env["TRIPCLICK_LAKE_ROOT"] = settings.lake_root
-    return env

@@ -6,7 +6,6 @@ import datetime as dt
 
 from chispa import assert_df_equality
 from pyspark.sql import types as T
-
 from tripclick.events import parse_line
 from tripclick_spark import marts, records
 from tripclick_spark.jobs import bronze, reconcile, silver
@@ -148,7 +147,7 @@ def test_records_belong_to_their_values_date_else_the_header(spark):
 
 
 def test_silver_keeps_one_copy_of_each_click_and_quarantines_every_bad_record(spark):
-    df, good, bad = kafka_rows(spark)
+    df, _, bad = kafka_rows(spark)
     clicks_ = silver.deduplicated(silver.validated(df, "2016-01-01"))
     rows = silver.silver_rows(clicks_).collect()
     assert len(rows) == 1
@@ -163,9 +162,7 @@ def test_silver_keeps_one_copy_of_each_click_and_quarantines_every_bad_record(sp
     assert row["source"] == "web-0"
     assert row["produced_at"] == PRODUCED.replace(tzinfo=None)
 
-    bad_rows = sorted(
-        silver.quarantine_rows(clicks_).collect(), key=lambda r: r["kafka_offset"]
-    )
+    bad_rows = sorted(silver.quarantine_rows(clicks_).collect(), key=lambda r: r["kafka_offset"])
     assert [(r["kafka_partition"], r["kafka_offset"]) for r in bad_rows] == [(1, 0), (1, 1)]
     assert {r["reason"] for r in bad_rows} == {"not_json"}
     assert {bytes(r["value"]) for r in bad_rows} == {bad}
@@ -174,7 +171,7 @@ def test_silver_keeps_one_copy_of_each_click_and_quarantines_every_bad_record(sp
 
 
 def test_bronze_keeps_every_record_of_the_date_with_its_key(spark):
-    df, good, bad = kafka_rows(spark)
+    df, _, bad = kafka_rows(spark)
     ingested = dt.datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
     rows = sorted(
         bronze.transform(df, "2016-01-01", ingested).collect(),

@@ -174,6 +174,19 @@ def reset(spark: SparkSession, settings: Settings, event_date: str) -> None:
     lake.delete(spark, lake.partition(settings, lake.QUARANTINE, event_date))
 
 
+def state_store(settings: Settings) -> str:
+    """The state store of the dedup state.
+
+    RocksDB keeps a day of keys off the JVM heap, so a big day needs no big driver. Its
+    checkpoint uploads whole files, which moto's S3 server rejects (HTTP 100), so a local
+    s3a lake keeps the state in the default store instead.
+    """
+    state = "org.apache.spark.sql.execution.streaming.state"
+    if settings.runtime == "local" and settings.lake_is_s3:
+        return f"{state}.HDFSBackedStateStoreProvider"
+    return f"{state}.RocksDBStateStoreProvider"
+
+
 def run(
     spark: SparkSession,
     settings: Settings,
@@ -191,11 +204,9 @@ def run(
         raise UserError("give exactly one of --duration-seconds N or --available-now")
     if fresh:
         reset(spark, settings, event_date)
-    # RocksDB keeps dedup state off the JVM heap: a big day does not need a big driver.
-    spark.conf.set(
-        "spark.sql.streaming.stateStore.providerClass",
-        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
-    )
+    spark.conf.set("spark.sql.streaming.stateStore.providerClass", state_store(settings))
+    # A batch without data would only evict state; within one date nothing expires.
+    spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
     stream = kafka_source.stream(spark, settings, max_offsets_per_trigger)
     clicks = deduplicated(validated(stream, event_date), watermark)
     writer = _BatchWriter(settings, event_date)
