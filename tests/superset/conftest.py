@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import psycopg2
@@ -21,9 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 TRIPCLICK = REPO / ".venv" / "bin" / "tripclick"
 
 
-def _tripclick(*args: str, timeout: float = 900) -> None:
+def _tripclick(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> None:
     done = subprocess.run(
-        [str(TRIPCLICK), *args], capture_output=True, text=True, timeout=timeout, env=os.environ
+        [str(TRIPCLICK), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
         pytest.fail(f"tripclick {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -39,9 +44,26 @@ def gold_schema(stack_services):
 
 
 @pytest.fixture(scope="session")
-def gold_marts(gold_schema, sample_files):
-    """The marts filled by ``tripclick run-day`` with the sample day (2016-01-01)."""
-    _tripclick("run-day", "--input", *map(str, sample_files))
+def gold_marts(gold_schema, stack_services, sample_files, tmp_path_factory):
+    """The marts filled by ``tripclick run-day`` with the sample day (2016-01-01).
+
+    The run gets a topic and a lake of its own, so records other tests produced on the
+    shared broker cannot reach it; the gold database is the shared one Superset reads.
+    """
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"tripclick_raw_logs_superset_{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, 3, replication_factor=1)])
+        _tripclick(
+            "run-day", "--input", *map(str, sample_files),
+            env={"TRIPCLICK_TOPIC": topic,
+                 "TRIPCLICK_LAKE_ROOT": str(tmp_path_factory.mktemp("lake"))},
+        )  # fmt: skip
+    finally:
+        admin.delete_topics([topic])
+        admin.close()
     return gold_schema
 
 

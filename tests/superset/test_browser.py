@@ -97,6 +97,9 @@ def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
                 "els => els.map(e => e.innerText)",
             )
             big_number = page.inner_text("[data-test-viz-type='big_number_total'] .header-line")
+            filters = page.eval_on_selector_all(
+                "[data-test='filter-control-name']", "els => els.map(e => e.innerText.trim())"
+            )
         finally:
             browser.close()
 
@@ -113,3 +116,4 @@ def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
     )
     assert len(data_calls) >= CHARTS and all(status == 200 for _, status in data_calls), data_calls
     assert big_number.replace(",", "").strip() == str(clicks)
+    assert filters == ["Date"]
