@@ -36,3 +36,20 @@ airflow-dag-test: airflow-setup ## Run one DAG through Airflow on the local stac
 .PHONY: airflow-dags-check
 airflow-dags-check: $(AIRFLOW_VENV)/.synced ## Parse every DAG as Airflow does; print import errors, tags, retries and the default plan as JSON.
 	@$(AIRFLOW_ENV) && $(AIRFLOW_VENV)/bin/python $(ROOT)/dags/tripclick_dags/dagbag_report.py
+
+# The sample day, replayed through the daily DAG with the day compressed.
+DEMO_DATE ?= 2016-01-01
+DEMO_DIR  ?= $(ROOT)/../shared/data/tripclick-sample
+
+.PHONY: airflow-demo
+airflow-demo: airflow-setup ## Run the sample day through Airflow (tripclick_daily_pipeline, compressed) and print where the results are.
+	$(TRIPCLICK) up
+	$(call say,running tripclick_daily_pipeline for $(DEMO_DATE) through Airflow (day compressed $(TIME_SCALE)x: about 15 minutes))
+	@$(AIRFLOW_ENV) && log="$$AIRFLOW_HOME/demo-$(DEMO_DATE).log" && echo "progress and full log: $$log" && \
+	if TRIPCLICK_RUNTIME=local TRIPCLICK_TIME_SCALE=$(TIME_SCALE) TRIPCLICK_INPUT_DIR=$(DEMO_DIR) TRIPCLICK_SOURCE_DATE=$(DEMO_DATE) \
+	    $(AIRFLOW) dags test tripclick_daily_pipeline $(DEMO_DATE) >"$$log" 2>&1; then :; else \
+	  sed -n 's/.*\(TRIPCLICK ALERT: .*\) \[tripclick\.alerts\].*/\1/p' "$$log" >&2; \
+	  echo "error: the daily pipeline failed for $(DEMO_DATE); full log: $$log" >&2; exit 1; \
+	fi; \
+	sed -n 's/.*\] \(gold $(DEMO_DATE): .*\|TRIPCLICK RESULT .*\) \[tripclick_dags.*/\1/p' "$$log"; \
+	echo "Airflow: home $$AIRFLOW_HOME (metadata DB, task logs); re-run a stage alone: make airflow-dag-test DAG=tripclick_gold DATE=$(DEMO_DATE)"
