@@ -21,10 +21,13 @@ def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_make_bootstrap_writes_the_backend_settings(aws_endpoint, tmp_path) -> None:
     backend = tmp_path / "backend.hcl"
-    run = make("bootstrap", f"TF_BACKEND={backend}", env=aws_endpoint["env"])
+    # Another region than test_bootstrap's, so each test sees its own bucket created.
+    env = aws_endpoint["env"] | {"AWS_REGION": "eu-west-1"}
+    run = make("bootstrap", f"TF_BACKEND={backend}", env=env)
     assert run.returncode == 0, run.stderr
-    assert "state bucket tripclick-tfstate-123456789012-ap-northeast-2" in run.stdout
-    assert 'bucket = "tripclick-tfstate-123456789012-ap-northeast-2"' in backend.read_text()
+    assert "state bucket tripclick-tfstate-123456789012-eu-west-1 (eu-west-1): created" in run.stdout
+    assert 'bucket = "tripclick-tfstate-123456789012-eu-west-1"' in backend.read_text()
+    assert 'region = "eu-west-1"' in backend.read_text()
 
 
 def test_unknown_environment_is_one_clear_line() -> None:
