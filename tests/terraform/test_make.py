@@ -25,7 +25,9 @@ def test_make_bootstrap_writes_the_backend_settings(aws_endpoint, tmp_path) -> N
     env = aws_endpoint["env"] | {"AWS_REGION": "eu-west-1"}
     run = make("bootstrap", f"TF_BACKEND={backend}", env=env)
     assert run.returncode == 0, run.stderr
-    assert "state bucket tripclick-tfstate-123456789012-eu-west-1 (eu-west-1): created" in run.stdout
+    assert (
+        "state bucket tripclick-tfstate-123456789012-eu-west-1 (eu-west-1): created" in run.stdout
+    )
     assert 'bucket = "tripclick-tfstate-123456789012-eu-west-1"' in backend.read_text()
     assert 'region = "eu-west-1"' in backend.read_text()
 
