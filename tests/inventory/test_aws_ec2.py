@@ -7,6 +7,8 @@ them; the real plugin lists them through its endpoint (AWS_URL).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -16,6 +18,8 @@ INVENTORIES = REPO / "inventory" / "aws_ec2"
 COMPUTE_MAIN = REPO / "terraform" / "modules" / "compute" / "main.tf"
 REGION = "ap-northeast-2"
 LAKE = "tripclick-dev-lake-123456789012"
+WRITER = REPO / "terraform" / "scripts" / "write_inventory.py"
+FIXTURE = REPO / "tests" / "terraform" / "fixtures" / "dev-outputs.json"
 
 
 def instance_tags(
@@ -191,3 +195,37 @@ def test_prod_spreads_brokers_and_workers(fleet, aws_endpoint, ansible_inventory
         [2],
         [3],
     ]
+
+
+def test_both_inventories_give_a_role_the_same_host_vars(
+    dev_listing, tmp_path, ansible_inventory
+) -> None:
+    """A playbook may run from either source: every host var the written inventory sets, the
+    dynamic one sets too (it adds the raw ec2_* fields and the environment's all-vars lack)."""
+    written = tmp_path / "dev.yml"
+    subprocess.run(
+        [sys.executable, str(WRITER), str(FIXTURE), "--out", str(written)],
+        check=True,
+        capture_output=True,
+    )
+    from_terraform = ansible_inventory(written)
+    only_written = {
+        "lake_url",
+        "ssm_parameter_prefix",
+        "jump_host",
+        "terraform_ports",
+        "terraform_kafka_brokers",
+    }
+
+    def keys_by_role(listing: dict) -> dict[str, set[str]]:
+        by_role: dict[str, set[str]] = {}
+        for got in listing["_meta"]["hostvars"].values():
+            by_role.setdefault(got["platform_role"], set()).update(
+                k for k in got if not k.startswith("ec2_")
+            )
+        return by_role
+
+    dynamic, static = keys_by_role(dev_listing), keys_by_role(from_terraform)
+    assert set(dynamic) == set(static)
+    for role, keys in static.items():
+        assert keys - only_written <= dynamic[role], role
