@@ -35,8 +35,9 @@ def headers_of(msg) -> dict[str, bytes]:
     return dict(msg.headers() or [])
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["one-process", "encoding-workers"])
 def test_batch_sends_every_line_with_the_right_keys_and_partitions(
-    stack_services, fresh_topic, tmp_path
+    stack_services, fresh_topic, tmp_path, workers
 ):
     day = generate_day(
         DaySpec(DAY, 3_000, seed=3, duplicate_rate=0.02, malformed_rate=0.02), tmp_path / "day"
@@ -49,6 +50,7 @@ def test_batch_sends_every_line_with_the_right_keys_and_partitions(
         settings=stack_services,
         topic=fresh_topic,
         reject_file=rejects,
+        workers=workers,
     )
     assert summary.ok, summary.line()
     assert (summary.lines, summary.delivered, summary.rejected) == (3_000, 3_000, 60)
@@ -56,6 +58,25 @@ def test_batch_sends_every_line_with_the_right_keys_and_partitions(
 
     records = consume_all(stack_services, fresh_topic, 3_000)
     assert len(records) == 3_000
+    # Each session's records stay in file order (one partition per session).
+    order = [parse_line(line) for p in day.files for line in p.read_bytes().splitlines()]
+    order = [e.dedup_key for e in order if isinstance(e, Event)]
+    sent = [
+        validate_value(m.value()).dedup_key
+        for m in sorted(records, key=lambda m: (m.partition(), m.offset()))
+        if m.key()
+    ]
+    position = {}
+    for i, key in enumerate(order):
+        position.setdefault(key, i)
+    by_partition = collections.defaultdict(list)
+    for m, key in zip(
+        [m for m in sorted(records, key=lambda m: (m.partition(), m.offset())) if m.key()],
+        sent,
+        strict=True,
+    ):
+        by_partition[m.partition()].append(position[key])
+    assert all(p == sorted(p) for p in by_partition.values())
     lines = collections.Counter(line for p in day.files for line in p.read_bytes().splitlines())
     valid = [m for m in records if m.key() is not None]
     invalid = [m for m in records if m.key() is None]
