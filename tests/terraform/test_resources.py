@@ -126,8 +126,17 @@ def test_instance_roles_reach_only_the_lake_and_their_secrets() -> None:
     }
     secrets = next(body for _, name, body in iam.data if name == "secrets")
     [statement] = secrets["statement"]
-    assert all(r.startswith("${local.parameter_arn}/") for r in statement["resources"])
     assert all(a.startswith("ssm:GetParameter") for a in statement["actions"])
+    # Each role: the folders of the services it runs, and the shared one.
+    assert "concat(var.parameter_folders[each.key], [\"common\"])" in statement["resources"]
+    assert "${local.parameter_arn}/${folder}/*" in statement["resources"]
+    assert iam.default("parameter_folders") == {
+        "web": ["web", "producer"],
+        "kafka": ["kafka"],
+        "spark": ["spark"],
+        "airflow": ["airflow"],
+        "gold": ["gold", "postgresql", "superset"],
+    }
 
 
 # ARCHITECTURE section 5, as the compute module's defaults.

@@ -43,20 +43,19 @@ resource "aws_iam_instance_profile" "this" {
   tags = merge(local.tags, { Role = each.key })
 }
 
-# Secrets (database passwords, TLS keys, the Fernet key) are read at provisioning time from
-# Parameter Store: a role sees its own folder and the shared one, not the others'.
+# Secrets (database passwords, keystore passwords, the Fernet key) live in Parameter Store,
+# one folder per service: a host sees the folders of the services it runs and the shared one,
+# not the others' (Airflow's secrets backend reads its connections there at run time).
 data "aws_iam_policy_document" "secrets" {
   for_each = toset(local.roles)
 
   statement {
     sid     = "ReadOwnAndCommonParameters"
     actions = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
-    resources = [
-      "${local.parameter_arn}/${each.key}",
-      "${local.parameter_arn}/${each.key}/*",
-      "${local.parameter_arn}/common",
-      "${local.parameter_arn}/common/*",
-    ]
+    resources = flatten([
+      for folder in concat(var.parameter_folders[each.key], ["common"]) :
+      ["${local.parameter_arn}/${folder}", "${local.parameter_arn}/${folder}/*"]
+    ])
   }
 }
 

@@ -40,12 +40,29 @@ variable "lake_roles" {
 }
 
 variable "ssm_parameter_prefix" {
-  description = "SSM Parameter Store path of the platform's secrets, for example /tripclick/dev. Each role reads <prefix>/<role>/* and <prefix>/common/* (SecureStrings under the default aws/ssm key)."
+  description = "SSM Parameter Store path of the platform's secrets, for example /tripclick/dev. A role reads <prefix>/<folder>/* for each of its parameter_folders and <prefix>/common/* (SecureStrings under the default aws/ssm key)."
   type        = string
 
   validation {
     condition     = can(regex("^(/[a-zA-Z0-9_.-]+)+$", var.ssm_parameter_prefix))
     error_message = "The ssm_parameter_prefix must be an absolute path without a trailing slash, for example /tripclick/dev."
+  }
+}
+
+variable "parameter_folders" {
+  description = "Parameter Store folders (under ssm_parameter_prefix) each role may read: the services its hosts run. Keys must be web, kafka, spark, airflow and gold."
+  type        = map(list(string))
+  default = {
+    web     = ["web", "producer"]
+    kafka   = ["kafka"]
+    spark   = ["spark"]
+    airflow = ["airflow"]
+    gold    = ["gold", "postgresql", "superset"]
+  }
+
+  validation {
+    condition     = alltrue([for role in ["web", "kafka", "spark", "airflow", "gold"] : contains(keys(var.parameter_folders), role)])
+    error_message = "The parameter_folders need an entry for each of web, kafka, spark, airflow and gold."
   }
 }
 
