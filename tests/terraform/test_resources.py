@@ -128,7 +128,7 @@ def test_instance_roles_reach_only_the_lake_and_their_secrets() -> None:
     [statement] = secrets["statement"]
     assert all(a.startswith("ssm:GetParameter") for a in statement["actions"])
     # Each role: the folders of the services it runs, and the shared one.
-    assert "concat(var.parameter_folders[each.key], [\"common\"])" in statement["resources"]
+    assert 'concat(var.parameter_folders[each.key], ["common"])' in statement["resources"]
     assert "${local.parameter_arn}/${folder}/*" in statement["resources"]
     assert iam.default("parameter_folders") == {
         "web": ["web", "producer"],
