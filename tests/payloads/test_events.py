@@ -206,3 +206,23 @@ def test_validate_value_rejects_a_raw_log_line():
 
 def test_every_reason_has_a_text():
     assert all(text and code == code.lower() for code, text in REASONS.items())
+
+
+def test_results_do_not_depend_on_the_fast_json_reader(monkeypatch, sample_files):
+    import tripclick.events as events
+    from tripclick_bad_lines import BAD_LINES
+
+    lines = [
+        *sample_lines(sample_files)[:20],
+        *(line for _, line in BAD_LINES),
+        # Readers differ here: orjson reads a huge integer as a float, json as an int.
+        line_of(raw(DocumentId=10**30)),
+        line_of(raw(Documents=[1, 10**30])),
+        b'{"DateCreated": "/Date(1451606501933)/", "SessionId": "\\ud800", "DocumentId": 1, '
+        b'"Url": "", "Title": "", "DOI": "", "ClinicalAreas": "", "Keywords": NaN, "Documents": []}',
+    ]
+    fast = [parse_line(line) for line in lines]
+    monkeypatch.setattr(events, "_fast_loads", None)
+    slow = [parse_line(line) for line in lines]
+    assert fast == slow
+    assert parse_line(line_of(raw(DocumentId=10**30))).reason == "bad_document_id"
