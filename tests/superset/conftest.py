@@ -6,7 +6,6 @@ fixture stops it at the end unless it was already running before the tests.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import uuid
@@ -104,11 +103,3 @@ def api(superset) -> requests.Session:
     session.headers["X-CSRFToken"] = csrf.json()["result"]
     session.headers["Referer"] = superset.url
     return session
-
-
-def list_objects(api: requests.Session, superset: Superset, kind: str, columns: list[str]):
-    """Every object of a kind (chart, dataset, dashboard, database) via the REST API."""
-    query = json.dumps({"page_size": 100, "columns": columns})
-    resp = api.get(f"{superset.url}/api/v1/{kind}/", params={"q": query}, timeout=30)
-    assert resp.status_code == 200, resp.text
-    return resp.json()["result"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
-from conftest import list_objects
+import yaml
+from superset_api import list_objects
 from tripclick.dashboards import bundle
 
 pytestmark = pytest.mark.stack
@@ -29,6 +31,29 @@ def test_reimport_updates_without_duplicates(superset, api):
         if d["slug"] == "tripclick-daily"
     ]
     assert dashboard["dashboard_title"] == "TripClick — daily"
+
+
+def test_reimport_updates_the_dashboard(superset, api, tmp_path):
+    def title() -> str:
+        (dashboard,) = [
+            d
+            for d in list_objects(api, superset, "dashboard", ["slug", "dashboard_title"])
+            if d["slug"] == "tripclick-daily"
+        ]
+        return dashboard["dashboard_title"]
+
+    copy = tmp_path / "superset"
+    shutil.copytree(bundle.BUNDLE_DIR, copy, ignore=shutil.ignore_patterns("*.py", "*.txt"))
+    path = copy / "dashboards" / "tripclick_daily.yaml"
+    edited = yaml.safe_load(path.read_text())
+    edited["dashboard_title"] = "TripClick — daily (edited)"
+    path.write_text(yaml.safe_dump(edited, allow_unicode=True))
+    try:
+        superset.import_dashboards(copy)
+        assert title() == "TripClick — daily (edited)"
+    finally:
+        superset.import_dashboards()
+    assert title() == "TripClick — daily"
 
 
 def _chart_data(api, superset) -> dict[str, dict]:

@@ -113,11 +113,11 @@ class Superset(Service):
         stamp.write_text(INIT_STAMP + "\n")
         return True
 
-    def import_dashboards(self) -> None:
+    def import_dashboards(self, bundle_dir: Path = bundle.BUNDLE_DIR) -> None:
         """Import the bundle (idempotent: objects are matched by UUID, never duplicated)."""
         self.init()
         archive = self.state_dir / "import" / "tripclick_dashboards.zip"
-        bundle.write_zip(archive, bundle.sqlalchemy_uri(self.settings))
+        bundle.write_zip(archive, bundle.sqlalchemy_uri(self.settings), bundle_dir)
         try:
             self.cli("import-dashboards", "--path", str(archive), "--username", ADMIN_USER)
         finally:
