@@ -1,0 +1,133 @@
+"""The Ansible control tools as the tests run them, and one converge of site.yml on this machine.
+
+The converge uses inventory/local (every role group on localhost, ports 25000+, installs
+under a test folder) and an ansible-vault file of fresh secrets, exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ANSIBLE_DIR = REPO / "ansible"
+ANSIBLE_BIN = REPO / ".local" / "venvs" / "ansible" / "bin"
+LOCAL_INVENTORY = REPO / "inventory" / "local"
+# The roles that can install on a Debian 12 machine without systemd (web servers need Docker).
+CONVERGE_TAGS = "java,kafka,spark,postgresql,airflow,superset"
+RECAP = re.compile(
+    r"^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+def tool(name: str) -> str:
+    path = ANSIBLE_BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing; run: make .local/venvs/ansible/.synced (or make test)")
+    return str(path)
+
+
+def ansible_env(root: Path | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+        "PATH": f"{ANSIBLE_BIN}:{os.environ.get('PATH', '')}",
+    }
+    if root is not None:
+        env["TRIPCLICK_ANSIBLE_ROOT"] = str(root)
+        env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(root.parent / "vault-pass")
+    return env
+
+
+def run(argv: list[str], env: dict[str, str], log: Path, timeout: float = 1800) -> str:
+    """Run an Ansible tool from ansible/; its output goes to log and is returned."""
+    done = subprocess.run(
+        argv,
+        cwd=ANSIBLE_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(argv[:2])} failed (exit {done.returncode}), log {log}:\n"
+            f"{(done.stdout + done.stderr)[-6000:]}"
+        )
+    return done.stdout
+
+
+@dataclass
+class Converge:
+    root: Path
+    first: dict[str, int]
+    second: dict[str, int]
+    second_output: str
+    secrets: dict[str, str]
+    host_vars: dict
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+
+def recap(output: str) -> dict[str, int]:
+    found = RECAP.findall(output)
+    assert found, f"no PLAY RECAP for localhost in:\n{output[-3000:]}"
+    return {"ok": int(found[-1][0]), "changed": int(found[-1][1]), "failed": int(found[-1][3])}
+
+
+def converge() -> Converge:
+    """site.yml converged twice on this machine under a fresh test folder."""
+    home = Path(os.environ.get("TRIPCLICK_HOME", REPO / ".local")).resolve()
+    base = home / "ansible-converge"
+    root = base / "root"
+    if base.exists():
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    # Service users must reach their folders under the test root.
+    for parent in [base, *base.parents]:
+        if parent == Path("/"):
+            break
+        if parent.stat().st_mode & 0o005 != 0o005:
+            parent.chmod(parent.stat().st_mode | 0o005)
+    (base / "vault-pass").write_text(os.urandom(24).hex() + "\n")
+    (base / "vault-pass").chmod(0o600)
+    env = ansible_env(root)
+    vault = base / "vault.yml"
+    run(
+        [tool("ansible-playbook"), "vault-init.yml", "-e", f"tripclick_vault_file={vault}"],
+        env,
+        base / "logs" / "vault-init.log",
+    )
+    assert vault.read_text().startswith("$ANSIBLE_VAULT;"), "the vault file is not encrypted"
+    secrets = yaml.safe_load(
+        run([tool("ansible-vault"), "view", str(vault)], env, base / "logs" / "vault-view.log")
+    )
+    converge = [
+        tool("ansible-playbook"),
+        "-i",
+        str(LOCAL_INVENTORY),
+        "site.yml",
+        "-e",
+        f"@{vault}",
+        "--tags",
+        CONVERGE_TAGS,
+    ]
+    first = run(converge, env, base / "logs" / "converge-1.log")
+    second = run(converge, env, base / "logs" / "converge-2.log")
+    host_vars = yaml.safe_load((LOCAL_INVENTORY / "host_vars" / "localhost.yml").read_text())
+    return Converge(root, recap(first), recap(second), second, secrets, host_vars)
