@@ -120,15 +120,14 @@ test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local s
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: demo
-demo: setup ## Set up and run a whole day locally on the real TripClick sample.
+demo: setup ## Set up and run a whole day locally on the real TripClick sample, through Airflow's daily DAG.
 	$(TRIPCLICK) up
-	$(call say,running one TripClick day on the local stack: $(DEMO_INPUT))
-	$(TRIPCLICK) run-day --input $(DEMO_INPUT)
+	@$(MAKE) --no-print-directory airflow-demo
 	$(call say,serving the dashboards (Superset on 127.0.0.1))
 	$(TRIPCLICK) dashboards serve
 
 .PHONY: bench
-bench: setup bench-producer ## Run the benchmarks; results go to bench/results/.
+bench: setup bench-producer bench-pipeline ## Run the benchmarks; results go to bench/results/.
 
 .PHONY: bench-producer
 bench-producer: setup ## Benchmark the batch producer against Kafka's ProducerPerformance; bench/results/producer.json.

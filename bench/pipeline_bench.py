@@ -1,0 +1,259 @@
+"""Pipeline benchmark: a generated day through the Spark medallion jobs, next to DuckDB.
+
+For each size (default 1M and 5M clicks): generate the day (two web-server files, 1%
+duplicates, 0.1% bad lines; not timed), then time ``run-day``'s stages on the local
+stack (produce, silver catch-up, bronze, gold, reconciliation; one SparkSession,
+``local[2]``) and, side by side, DuckDB computing the same four marts straight from
+the day's JSON files. The marts of both are compared row for row. Each size gets a
+fresh topic and a fresh lake, so nothing of an earlier run is counted.
+
+Usage: ``make bench-pipeline`` or ``.venv/bin/python bench/pipeline_bench.py
+[--sizes 1000000 5000000]``. Results: ``bench/results/pipeline.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+from tripclick import config, stack
+from tripclick.generator import DaySpec, generate_day
+from tripclick_spark import gold_db, run_day, session
+
+REPO = Path(__file__).resolve().parents[1]
+RESULT = REPO / "bench" / "results" / "pipeline.json"
+DAY = dt.date(2016, 1, 1)
+SEED = 2016
+GOAL_5M_SECONDS = 600
+
+
+def log(text: str) -> None:
+    print(f"[pipeline-bench] {text}", file=sys.stderr, flush=True)
+
+
+def generated_day(settings: config.Settings, records: int) -> list[Path]:
+    """The day's files, generated once per spec and reused."""
+    spec = DaySpec(DAY, records, seed=SEED, duplicate_rate=0.01, malformed_rate=0.001)
+    folder = settings.home / "bench" / f"pipeline-day-{records}"
+    marker = folder / "spec.json"
+    wanted = json.dumps(dataclasses.asdict(spec), default=str)
+    files = [folder / f"{DAY}_part-{i:03d}.jsonl" for i in range(spec.servers)]
+    if marker.exists() and marker.read_text() == wanted and all(f.exists() for f in files):
+        return files
+    log(f"generating {records:,} records into {folder}")
+    shutil.rmtree(folder, ignore_errors=True)
+    generate_day(spec, folder)
+    marker.write_text(wanted)
+    return files
+
+
+# The marts in DuckDB SQL, from the raw JSON lines: valid clicks, deduplicated on
+# SessionId|DocumentId|DateCreated (the dedup key's fields), times in UTC.
+DUCKDB_CLICKS = """
+create or replace temp table clicks as
+with raw as (
+    select * from read_json(
+        $files, format = 'newline_delimited', ignore_errors = true,
+        columns = {DateCreated: 'VARCHAR', SessionId: 'VARCHAR', DocumentId: 'VARCHAR',
+                   Title: 'VARCHAR', ClinicalAreas: 'VARCHAR'})
+), typed as (
+    select SessionId as session_id,
+           try_cast(DocumentId as bigint) as document_id,
+           try_cast(regexp_extract(DateCreated, '^/Date\\((\\d+)\\)/$', 1) as bigint) as ms,
+           Title as title, ClinicalAreas as areas
+    from raw
+    where SessionId is not null and SessionId <> ''
+)
+select distinct on (session_id, document_id, ms)
+       session_id, document_id, title, areas,
+       make_timestamp(ms * 1000) as event_ts,
+       cast(make_timestamp(ms * 1000) as date) as event_date
+from typed
+where document_id is not null and ms is not null and title is not null and areas is not null
+"""
+DUCKDB_MARTS = {
+    "mart_daily_traffic": """
+        with h as (select event_date, hour(event_ts) as hr, count(*) as n from clicks group by all),
+        peak as (select event_date, arg_min(hr, (-n, hr)) as peak_hour from h group by all)
+        select c.event_date, count(*) as total_events, count(distinct session_id),
+               count(distinct document_id), any_value(p.peak_hour)
+        from clicks c join peak p using (event_date) group by c.event_date""",
+    "mart_session_analysis": """
+        select session_id, event_date, count(*), count(distinct document_id),
+               min(event_ts), max(event_ts),
+               (epoch_us(max(event_ts)) - epoch_us(min(event_ts))) / 1e6
+        from clicks group by session_id, event_date""",
+    "mart_clinical_areas": """
+        with tagged as (
+            select distinct event_date, session_id, document_id, event_ts, trim(a) as area
+            from clicks, unnest(string_split(areas, ',')) as t(a) where trim(a) <> '')
+        select event_date, area, count(*), count(distinct session_id)
+        from tagged group by all""",
+    "mart_popular_documents": """
+        with d as (
+            select event_date, document_id, arg_max(title, (event_ts, title)) as title,
+                   count(*) as views, count(distinct session_id) as sessions
+            from clicks group by all)
+        select event_date, document_id, title, views, sessions,
+               row_number() over (partition by event_date order by views desc, document_id)
+        from d""",
+}
+
+
+def duckdb_marts(files: list[Path], threads: int = 2) -> tuple[float, dict[str, list[tuple]]]:
+    started = time.monotonic()
+    con = duckdb.connect()
+    con.execute(f"set threads = {threads}")
+    con.execute("set timezone = 'UTC'")
+    con.execute(DUCKDB_CLICKS, {"files": [str(f) for f in files]})
+    out = {name: con.execute(sql).fetchall() for name, sql in DUCKDB_MARTS.items()}
+    return round(time.monotonic() - started, 2), out
+
+
+def _key(row) -> tuple:
+    return tuple(round(v, 3) if isinstance(v, float) else v for v in row)
+
+
+def compare(settings: config.Settings, event_date: str, duck: dict[str, list[tuple]]) -> dict:
+    """Row counts of both sides and whether every mart is equal row for row."""
+    with gold_db.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("set time zone 'UTC'")
+        result = {}
+        for name, columns in gold_db.MARTS.items():
+            cur.execute(
+                f"select {', '.join(columns)} from gold.{name} where event_date = %s",
+                (event_date,),
+            )
+            ours = sorted(_key(_naive(r)) for r in cur.fetchall())
+            theirs = sorted(_key(_naive(r)) for r in duck[name])
+            result[name] = {
+                "spark_rows": len(ours),
+                "duckdb_rows": len(theirs),
+                "equal": ours == theirs,
+            }
+    return result
+
+
+def _naive(row) -> tuple:
+    return tuple(
+        v.astimezone(dt.UTC).replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v
+        for v in row
+    )
+
+
+def fresh_settings(base: config.Settings, records: int) -> config.Settings:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"bench_pipeline_{records}_{int(time.time())}"
+    admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, base.topic_partitions, replication_factor=1)])
+    finally:
+        admin.close()
+    lake = base.home / "bench" / f"lake-{records}"
+    shutil.rmtree(lake, ignore_errors=True)
+    return dataclasses.replace(base, topic=topic, lake_root=str(lake))
+
+
+def drop_topic(settings: config.Settings) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        admin.delete_topics([settings.topic])
+    finally:
+        admin.close()
+
+
+def bench_size(base: config.Settings, records: int, spark_memory: str) -> dict:
+    files = generated_day(base, records)
+    settings = fresh_settings(base, records)
+    shuffle = "8" if records > 2_000_000 else "4"
+    started = time.monotonic()
+    spark = session.build(
+        settings,
+        f"pipeline-bench-{records}",
+        master="local[2]",
+        **{"spark.driver.memory": spark_memory, "spark.sql.shuffle.partitions": shuffle},
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    spark_start = round(time.monotonic() - started, 2)
+    try:
+        result = run_day.run(settings, files, DAY.isoformat(), spark=spark)
+    finally:
+        spark.stop()
+        drop_topic(settings)
+    log(run_day.summary_table(result, settings))
+    stages = {s.name: s.seconds for s in result.stages}
+    stages["spark start"] = spark_start
+    total = round(sum(stages.values()), 2)
+    duck_seconds, duck = duckdb_marts(files)
+    duck_marts = round(duck_seconds, 2)
+    gold_path = stages["silver"] + stages["bronze"] + stages["gold"] + stages["reconcile"]
+    return {
+        "records": records,
+        "lines": sum(1 for f in files for _ in open(f, "rb")),
+        "spark_stages_s": stages,
+        "end_to_end_s": total,
+        "duckdb_marts_s": duck_marts,
+        "ratio_end_to_end_spark_over_duckdb": round(total / duck_marts, 2),
+        "ratio_jobs_spark_over_duckdb": round(gold_path / duck_marts, 2),
+        "spark_jobs_s": round(gold_path, 2),
+        "reconciliation": {
+            k: v for k, v in result.reconciliation.items() if k not in ("mismatches",)
+        },
+        "marts_compared": compare(settings, DAY.isoformat(), duck),
+        "shuffle_partitions": int(shuffle),
+        "goal_5m_under_s": GOAL_5M_SECONDS if records >= 5_000_000 else None,
+    }
+
+
+def machine() -> dict:
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    return {
+        "cpus": os.cpu_count(),
+        "load_avg_1m_at_start": os.getloadavg()[0],
+        "python": platform.python_version(),
+        "java": java.splitlines()[0] if java else None,
+        "duckdb": duckdb.__version__,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--spark-memory", default="6g", help="driver memory (local mode)")
+    parser.add_argument("--out", type=Path, default=RESULT)
+    args = parser.parse_args()
+
+    base = config.load()
+    stack.up(base, echo=lambda line: log(line))
+    report = {
+        "benchmark": "one generated day through Kafka -> silver -> bronze -> gold -> "
+        "reconciliation (Spark local[2]) vs the same four marts in DuckDB from the JSON",
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "sizes": [],
+    }
+    for records in args.sizes:
+        log(f"size {records:,}")
+        report["sizes"].append(bench_size(base, records, args.spark_memory))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        log(json.dumps(report["sizes"][-1], indent=2))
+    log(f"results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
