@@ -41,6 +41,8 @@ from tripclick.timeshift import Shift
 MODES = ("realtime", "batch")
 COMPRESSION = "lz4"
 DELIVERY_TIMEOUT_MS = 300_000
+# Below this input size, starting more producer processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
@@ -290,8 +292,9 @@ def produce_files(
     False, and paces the sends by that time divided by ``speed``.
     ``day`` also names the ``event_date`` header of rejected lines (else the date in the
     file name, else today UTC). ``reject_file`` defaults to
-    ``<home>/rejects/<date>_<source>.jsonl``. ``workers`` processes encode lines for a
-    batch run (default: one per CPU, none for small inputs); records keep file order.
+    ``<home>/rejects/<date>_<source>.jsonl``. A batch run of a big input uses
+    ``workers`` producer processes, each owning a share of the sessions (default: one per
+    CPU; 0 or 1: this process alone); each session's records keep their file order.
     """
     settings = settings or config.load()
     if mode not in MODES:
@@ -346,20 +349,20 @@ def produce_files(
     bar = Progress(f"{source} {mode}", total, enabled=progress)
     if workers is None:
         big = sum(p.stat().st_size for p in files) >= PARALLEL_MIN_BYTES
-        workers = (os.cpu_count() or 1) if big else 0
+        workers = (os.cpu_count() or 1) if big else 1
     started = time.monotonic()
     try:
         with _StopFlag() as stop:
-            if shift is None and workers > 0:
-                try:
-                    _run_parallel(files, workers, sender, rejects, summary, bar, stop, reject_day)
-                except UserError:
-                    sender.flush(bar)  # what was accepted still goes out
-                    raise
+            if shift is None and workers > 1:
+                from tripclick import producer_pool
+
+                producer_pool.run(
+                    files, workers, conf, topic, summary, rejects, bar, stop, reject_day
+                )
             else:
                 items = _batch_items(files) if shift is None else _realtime_items(files, shift)
                 _run(items, sender, rejects, summary, bar, stop, reject_day, shift, speed)
-            sender.flush(bar)
+                sender.flush(bar)
             summary.stopped_by = stop.signal_name
     finally:
         rejects.close()
@@ -462,125 +465,6 @@ def _run(
             bar.update(summary)
     summary.lines = n
     summary.valid = n - summary.rejected
-
-
-def _reject(
-    rej: Rejection, name: str, no: int, sender: _Sender, rejects: _RejectFile, summary: Summary,
-    headers: list,
-) -> None:  # fmt: skip
-    sender.send(rej.raw, None, [*headers, ("reject_reason", rej.reason.encode())])
-    summary.rejected += 1
-    reasons = summary.rejects_by_reason
-    reasons[rej.reason] = reasons.get(rej.reason, 0) + 1
-    rejects.write(rej, name, no, headers[1][1].decode())
-
-
-CHUNK_LINES = 2_000
-# Below this input size a pool costs more to start than it saves.
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-
-
-def _chunks(files: list[Path]) -> Iterator[tuple[str, list[int], list[bytes]]]:
-    for path in files:
-        name, numbers, lines = str(path), [], []
-        for no, line in _read_lines(path):
-            numbers.append(no)
-            lines.append(line)
-            if len(lines) == CHUNK_LINES:
-                yield name, numbers, lines
-                numbers, lines = [], []
-        if lines:
-            yield name, numbers, lines
-
-
-def _worker_init() -> None:
-    # The parent decides when to stop: a Ctrl-C to the process group must not kill workers.
-    # SIGTERM keeps its default, so shutting the pool down always ends them.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _encode_chunk(lines: list[bytes], source: str) -> list[tuple]:
-    """Worker: encode_line over a chunk; a rejection travels as (None, reason, detail)."""
-    produced_at = iso_utc(int(time.time() * 1000))
-    out: list[tuple] = []
-    for line in lines:
-        encoded = encode_line(line, source, produced_at)
-        out.append(encoded if type(encoded) is tuple else (None, encoded.reason, encoded.detail))
-    return out
-
-
-def _run_parallel(
-    files: list[Path],
-    workers: int,
-    sender: _Sender,
-    rejects: _RejectFile,
-    summary: Summary,
-    bar: Progress,
-    stop: _StopFlag,
-    reject_day: str,
-) -> None:
-    """Batch mode with ``workers`` processes encoding chunks; this process only produces.
-
-    At most a few chunks are in flight, so memory stays small, and they are sent in
-    the order they were read.
-    """
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures import TimeoutError as FutureTimeout
-    from concurrent.futures.process import BrokenProcessPool
-
-    source = summary.source
-    source_b = source.encode()
-    reject_headers = [("source", source_b), ("event_date", reject_day.encode())]
-    send, poll = sender.send, sender.producer.poll
-    # spawn, not fork: the parent already runs librdkafka threads.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
-    )
-    pending: deque = deque()
-
-    def drain_one() -> bool:
-        name, numbers, lines, future = pending[0]
-        while True:
-            if stop.event.is_set():
-                return False
-            try:
-                result = future.result(timeout=0.5)
-                break
-            except FutureTimeout:
-                poll(0)  # keep delivery reports flowing while a chunk is encoded
-        pending.popleft()
-        for no, line, encoded in zip(numbers, lines, result, strict=True):
-            key = encoded[0]
-            if key is not None:
-                send(encoded[1], key, [("source", source_b), ("event_date", encoded[2].encode())])
-            else:
-                rej = Rejection(encoded[1], line, encoded[2])
-                _reject(rej, name, no, sender, rejects, summary, reject_headers)
-        summary.lines += len(lines)
-        summary.valid = summary.lines - summary.rejected
-        poll(0)
-        sender.count()
-        bar.update(summary)
-        return True
-
-    try:
-        for name, numbers, lines in _chunks(files):
-            if stop.event.is_set():
-                break
-            pending.append((name, numbers, lines, pool.submit(_encode_chunk, lines, source)))
-            if len(pending) >= 4 * workers and not drain_one():
-                break
-        while pending and drain_one():
-            pass
-    except BrokenProcessPool:
-        raise UserError(
-            "an encoding worker process died (out of memory or killed?); nothing after the "
-            f"last {summary.lines:,} lines was sent: re-run, or pass workers=0"
-        ) from None
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def print_summary(summary: Summary, as_json: bool = False) -> None:

@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from conftest import consume_all
 from kafka.partitioner import murmur2
+
 from tripclick.events import Event, parse_line, validate_value
 from tripclick.generator import DaySpec, generate_day
 from tripclick.producer import produce_files
@@ -35,7 +36,7 @@ def headers_of(msg) -> dict[str, bytes]:
     return dict(msg.headers() or [])
 
 
-@pytest.mark.parametrize("workers", [0, 2], ids=["one-process", "encoding-workers"])
+@pytest.mark.parametrize("workers", [0, 2], ids=["one-process", "two-producer-processes"])
 def test_batch_sends_every_line_with_the_right_keys_and_partitions(
     stack_services, fresh_topic, tmp_path, workers
 ):
@@ -215,7 +216,7 @@ def test_broker_restart_during_batch_loses_and_duplicates_nothing(
     thread.start()
     # Let it get going, then take the broker away while records are in flight.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not _topic_has(stack_services, fresh_topic, 5_000):
+    while time.monotonic() < deadline and not _topic_has(stack_services, fresh_topic, 2_000):
         time.sleep(0.2)
     kafka.stop()
     assert thread.is_alive(), (
@@ -232,6 +233,26 @@ def test_broker_restart_during_batch_loses_and_duplicates_nothing(
     keys = collections.Counter(validate_value(m.value()).dedup_key for m in records)
     assert len(records) == 120_000
     assert len(keys) == 120_000  # every accepted record exactly once
+
+
+def test_sigterm_stops_a_multi_process_batch_after_flushing(stack_services, fresh_topic, tmp_path):
+    day = generate_day(DaySpec(DAY, 120_000, seed=4), tmp_path / "day")
+
+    def stop_soon() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _topic_has(stack_services, fresh_topic, 2_000):
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=stop_soon, daemon=True).start()
+    summary = produce_files(
+        day.files, mode="batch", settings=stack_services, topic=fresh_topic, workers=2
+    )
+    assert summary.stopped_by == "SIGTERM"
+    assert 0 < summary.delivered == summary.lines < 120_000, summary.line()
+    assert summary.failed == 0
+    records = consume_all(stack_services, fresh_topic, summary.delivered, timeout=60)
+    assert len(records) == summary.delivered
 
 
 def _topic_has(settings, topic: str, n: int) -> bool:

@@ -1,0 +1,241 @@
+"""Batch mode on several cores: N producer processes, each owning a share of the sessions.
+
+Validating and encoding a line costs more CPU than sending it, so a big batch run is
+split by session: every process reads the input, keeps the lines whose ``SessionId``
+hashes to it (a cheap byte search, no JSON parsing) and runs the ordinary send loop
+with its own idempotent producer. A session's lines stay in one process in file order,
+so their order in Kafka is the same as with one process. Lines without a readable
+``SessionId`` go to process 0. The parent only adds up the counts, writes the reject
+file and turns SIGTERM/SIGINT into a stop that every process honours (each one flushes
+what it accepted).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tripclick.errors import UserError
+from tripclick.events import Rejection
+
+_KEY = b'"SessionId"'
+
+
+def owner(line: bytes, processes: int) -> int:
+    """The process that handles ``line``: crc32 of the SessionId text, else 0."""
+    i = line.find(_KEY)
+    if i < 0:
+        return 0
+    colon = line.find(b":", i + len(_KEY))
+    start = line.find(b'"', colon + 1) if colon >= 0 else -1
+    end = line.find(b'"', start + 1) if start >= 0 else -1
+    if end < 0:
+        return 0
+    return zlib.crc32(line[start + 1 : end]) % processes
+
+
+class _Stop:
+    """Duck-types _StopFlag for the send loop; asks the shared event only every 1000 calls."""
+
+    def __init__(self, shared: Any) -> None:
+        self.shared = shared
+        self.calls = 0
+        self.event = self
+
+    def is_set(self) -> bool:
+        self.calls += 1
+        return self.calls % 1000 == 0 and self.shared.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        return self.shared.wait(timeout)
+
+
+class _Counter:
+    """Duck-types Progress: publishes this process's line count to the parent."""
+
+    def __init__(self, counters: Any, index: int) -> None:
+        self.counters, self.index = counters, index
+
+    def update(self, summary: Any) -> None:
+        self.counters[self.index] = summary.lines
+
+
+class _Collect:
+    """Duck-types the reject file: keeps rows for the parent, which writes them in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, int, str, str, bytes]] = []
+
+    def write(self, rej: Rejection, file: str, line_no: int, _day: str) -> None:
+        self.rows.append((file, line_no, rej.reason, rej.detail, rej.raw))
+
+
+def _items(files: list[str], index: int, processes: int) -> Iterator[tuple]:
+    for name in files:
+        with open(name, "rb") as fh:
+            for no, line in enumerate(fh, 1):
+                line = line.rstrip(b"\r\n")
+                if line.strip() and owner(line, processes) == index:
+                    yield None, name, no, line
+
+
+def _worker(
+    index: int,
+    processes: int,
+    files: list[str],
+    conf: dict,
+    topic: str,
+    source: str,
+    reject_day: str,
+    stop: Any,
+    counters: Any,
+    results: Any,
+) -> None:
+    # The parent decides when to stop (a Ctrl-C reaches the whole process group).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from tripclick import producer as p
+
+    summary = p.Summary(source=source, mode="batch", files=files)
+    box: list = []
+    conf = {**conf, "on_delivery": lambda err, msg: box[0].on_delivery(err, msg)}
+    sender = p._Sender(p.Producer(conf), topic, summary)
+    box.append(sender)
+    collect = _Collect()
+    counter = _Counter(counters, index)
+    p._run(
+        _items(files, index, processes),
+        sender,
+        collect,
+        summary,
+        counter,
+        _Stop(stop),
+        reject_day,
+        None,
+        1.0,
+    )
+    counter.update(summary)
+    while len(sender.producer) > 0:
+        sender.producer.flush(0.5)
+    sender.producer.poll(0)
+    sender.count()
+    results.put(
+        {
+            "index": index,
+            "lines": summary.lines,
+            "rejected": summary.rejected,
+            "delivered": summary.delivered,
+            "failed": summary.failed,
+            "first_error": summary.first_error,
+            "reasons": summary.rejects_by_reason,
+            "rows": collect.rows,
+        }
+    )
+
+
+def run(
+    files: list[Path],
+    processes: int,
+    conf: dict,
+    topic: str,
+    summary: Any,
+    rejects: Any,
+    bar: Any,
+    stop: Any,
+    reject_day: str,
+) -> None:
+    """Run ``processes`` producers over ``files``; fills ``summary`` and the reject file."""
+    # spawn, not fork: this process already runs librdkafka threads.
+    ctx = multiprocessing.get_context("spawn")
+    shared_stop = ctx.Event()
+    counters = ctx.Array("q", processes, lock=False)
+    results = ctx.Queue()
+    conf = {k: v for k, v in conf.items() if k != "on_delivery"}
+    names = [str(f) for f in files]
+    procs = [
+        ctx.Process(
+            target=_worker,
+            args=(
+                i,
+                processes,
+                names,
+                conf,
+                topic,
+                summary.source,
+                reject_day,
+                shared_stop,
+                counters,
+                results,
+            ),
+            name=f"tripclick-producer-{i}",
+            daemon=True,
+        )
+        for i in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    got: dict[int, dict] = {}
+    try:
+        while len(got) < processes:
+            if stop.event.is_set():
+                shared_stop.set()
+            try:
+                result = results.get(timeout=0.5)
+                got[result["index"]] = result
+                continue
+            except queue.Empty:
+                pass
+            summary.lines = sum(counters)
+            bar.update(summary)
+            summary.lines = 0  # the final counts come from the processes' results
+            dead = [p for i, p in enumerate(procs) if i not in got and not p.is_alive()]
+            if dead:
+                # A result may still be in the pipe: give it a moment before calling it lost.
+                time.sleep(1.0)
+                while True:
+                    try:
+                        result = results.get_nowait()
+                    except queue.Empty:
+                        break
+                    got[result["index"]] = result
+                if any(i not in got for i, p in enumerate(procs) if p in dead):
+                    shared_stop.set()
+                    raise UserError(
+                        "a producer process died (out of memory or killed?); the others "
+                        "stopped after flushing: re-run the batch (records are keyed, "
+                        "silver drops duplicates)"
+                    )
+    finally:
+        shared_stop.set()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+        _collect(got, names, summary, rejects, reject_day)
+
+
+def _collect(
+    got: dict[int, dict], names: list[str], summary: Any, rejects: Any, reject_day: str
+) -> None:
+    """Add the processes' counts into ``summary``; write the rejects in input order."""
+    rows = []
+    for result in got.values():
+        summary.lines += result["lines"]
+        summary.rejected += result["rejected"]
+        summary.delivered += result["delivered"]
+        summary.failed += result["failed"]
+        if result["first_error"] and summary.first_error is None:
+            summary.first_error = result["first_error"]
+        for reason, n in result["reasons"].items():
+            summary.rejects_by_reason[reason] = summary.rejects_by_reason.get(reason, 0) + n
+        rows.extend(result["rows"])
+    summary.valid = summary.lines - summary.rejected
+    position = {name: i for i, name in enumerate(names)}
+    for file, no, reason, detail, raw in sorted(rows, key=lambda r: (position[r[0]], r[1])):
+        rejects.write(Rejection(reason, raw, detail), file, no, reject_day)
