@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
+
 from tripclick.dashboards.server import ADMIN_USER, VENV, Superset
 from tripclick.errors import UserError
 

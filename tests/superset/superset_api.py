@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import requests
+
 from tripclick.dashboards.server import Superset
 
 

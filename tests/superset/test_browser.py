@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from tripclick.dashboards.server import ADMIN_USER
 
 pytestmark = pytest.mark.stack

@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 import yaml
+
 from tripclick.dashboards import bundle
 
 

@@ -8,6 +8,7 @@ import shutil
 import pytest
 import yaml
 from superset_api import list_objects
+
 from tripclick.dashboards import bundle
 
 pytestmark = pytest.mark.stack
