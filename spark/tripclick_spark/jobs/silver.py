@@ -205,6 +205,8 @@ def run(
     if fresh:
         reset(spark, settings, event_date)
     spark.conf.set("spark.sql.streaming.stateStore.providerClass", state_store(settings))
+    # Counting the store's rows costs a RocksDB read per write; the count is only a metric.
+    spark.conf.set("spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows", "false")
     # A batch without data would only evict state; within one date nothing expires.
     spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
     stream = kafka_source.stream(spark, settings, max_offsets_per_trigger)
