@@ -39,12 +39,12 @@ airflow-dags-check: $(AIRFLOW_VENV)/.synced ## Parse every DAG as Airflow does; 
 
 # The sample day, replayed through the daily DAG with the day compressed.
 DEMO_DATE ?= 2016-01-01
-DEMO_DIR  ?= $(ROOT)/../shared/data/tripclick-sample
+DEMO_DIR  ?= $(abspath $(ROOT)/../shared/data/tripclick-sample)
 
 .PHONY: airflow-demo
 airflow-demo: airflow-setup ## Run the sample day through Airflow (tripclick_daily_pipeline, compressed) and print where the results are.
 	$(TRIPCLICK) up
-	$(call say,running tripclick_daily_pipeline for $(DEMO_DATE) through Airflow (day compressed $(TIME_SCALE)x: about 15 minutes))
+	$(call say,running tripclick_daily_pipeline for $(DEMO_DATE) through Airflow (day compressed $(TIME_SCALE)x: about 10 minutes))
 	@$(AIRFLOW_ENV) && log="$$AIRFLOW_HOME/demo-$(DEMO_DATE).log" && echo "progress and full log: $$log" && \
 	if TRIPCLICK_RUNTIME=local TRIPCLICK_TIME_SCALE=$(TIME_SCALE) TRIPCLICK_INPUT_DIR=$(DEMO_DIR) TRIPCLICK_SOURCE_DATE=$(DEMO_DATE) \
 	    $(AIRFLOW) dags test tripclick_daily_pipeline $(DEMO_DATE) >"$$log" 2>&1; then :; else \
