@@ -10,6 +10,7 @@ at 17:00. Settings: `dags/README.md`.
 from __future__ import annotations
 
 from airflow.sdk import chain, dag
+
 from tripclick_dags import stages
 from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
 

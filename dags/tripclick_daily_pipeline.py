@@ -20,6 +20,7 @@ worker slot. Each stage also has a DAG of its own (`tripclick_produce`, `tripcli
 from __future__ import annotations
 
 from airflow.sdk import CronTriggerTimetable, chain, dag
+
 from tripclick_dags import stages
 from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
 from tripclick_dags.settings import schedule_timezone

@@ -9,6 +9,7 @@ stage alone (param `date`); the daily pipeline runs it at 18:00. Settings: `dags
 from __future__ import annotations
 
 from airflow.sdk import chain, dag
+
 from tripclick_dags import stages
 from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
 

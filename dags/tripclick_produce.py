@@ -10,6 +10,7 @@ runs the same tasks at 15:00. Settings: `dags/README.md`.
 from __future__ import annotations
 
 from airflow.sdk import dag
+
 from tripclick_dags import stages
 from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
 

@@ -10,6 +10,7 @@ length of the streaming window. Triggered by hand to re-run the stage alone (par
 from __future__ import annotations
 
 from airflow.sdk import dag
+
 from tripclick_dags import stages
 from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
 

@@ -27,6 +27,16 @@ class DayPlan:
     def stream_seconds(self) -> float:
         return (self.stream_end - self.stream_start).total_seconds()
 
+    @classmethod
+    def from_xcom(cls, xcom: dict) -> DayPlan:
+        return cls(
+            date=xcom["date"],
+            **{
+                k: dt.datetime.fromisoformat(xcom[k])
+                for k in ("stream_start", "stream_end", "bronze_start", "gold_start")
+            },
+        )
+
     def to_xcom(self) -> dict[str, str | float]:
         """JSON-friendly form (ISO-8601 with offsets) for the sensors' templates."""
         out: dict[str, str | float] = {

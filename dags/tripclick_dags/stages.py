@@ -28,16 +28,6 @@ PARAMS = {
 }
 
 
-def _plan_from(xcom: dict[str, Any]) -> DayPlan:
-    return DayPlan(
-        date=xcom["date"],
-        stream_start=dt.datetime.fromisoformat(xcom["stream_start"]),
-        stream_end=dt.datetime.fromisoformat(xcom["stream_end"]),
-        bronze_start=dt.datetime.fromisoformat(xcom["bronze_start"]),
-        gold_start=dt.datetime.fromisoformat(xcom["gold_start"]),
-    )
-
-
 def _run(
     settings: Settings,
     stage: commands.StageCommand,
@@ -82,7 +72,7 @@ def produce(source_index: int, plan: dict[str, Any]) -> None:
     settings = load()
     source = commands.SOURCES[source_index]
     input_dir = settings.input_dir if settings.runtime == "local" else settings.docker_input_dir
-    stage = commands.produce(settings, _plan_from(plan), source, input_dir)
+    stage = commands.produce(settings, DayPlan.from_xcom(plan), source, input_dir)
     _run(settings, stage, source_index=source_index)
 
 
@@ -90,7 +80,7 @@ def produce(source_index: int, plan: dict[str, Any]) -> None:
 def silver_stream(plan: dict[str, Any]) -> None:
     """Kafka -> silver (and the near-real-time marts) for the length of the window."""
     settings = load()
-    day = _plan_from(plan)
+    day = DayPlan.from_xcom(plan)
     _run(settings, commands.silver_stream(day), stream_seconds=day.stream_seconds)
 
 

@@ -10,8 +10,9 @@ import shlex
 
 import airflow_run  # noqa: F401  (puts dags/ on the path)
 import pytest
+
 from tripclick_dags import aws_runner, commands
-from tripclick_dags.plan import make_plan, run_date
+from tripclick_dags.plan import DayPlan, make_plan, run_date
 from tripclick_dags.settings import SettingError, load
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
@@ -98,3 +99,8 @@ def test_spark_stages_use_the_same_flags_locally_and_over_ssh():
     plan = make_plan(s, "2026-03-02", dt.datetime.now(dt.UTC))
     assert commands.silver_stream(plan).argv[-2:] == ["--duration-seconds", "3600"]
     assert commands.silver_catch_up("2026-03-02").argv[-1] == "--available-now"
+
+
+def test_plan_survives_the_trip_through_xcom():
+    plan = make_plan(settings_with(time_scale="30"), "2016-01-01", dt.datetime.now(dt.UTC))
+    assert DayPlan.from_xcom(plan.to_xcom()) == plan
