@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tripclick.events import REASONS, Event, Rejection, encode_line, parse_line
 from tripclick_bad_lines import BAD_LINES, GOOD
+
+from tripclick.events import REASONS, Event, Rejection, encode_line, parse_line
 
 
 @pytest.mark.parametrize(

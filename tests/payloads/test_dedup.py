@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import xxhash
+
 from tripclick.dedup import dedup_key
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from tripclick.dedup import dedup_key
 from tripclick.events import (
     FIELDS,
@@ -209,8 +210,9 @@ def test_every_reason_has_a_text():
 
 
 def test_results_do_not_depend_on_the_fast_json_reader(monkeypatch, sample_files):
-    import tripclick.events as events
     from tripclick_bad_lines import BAD_LINES
+
+    import tripclick.events as events
 
     lines = [
         *sample_lines(sample_files)[:20],

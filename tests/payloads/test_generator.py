@@ -7,6 +7,7 @@ import json
 from datetime import date, time
 
 import pytest
+
 from tripclick.errors import UserError
 from tripclick.events import Event, Rejection, parse_line
 from tripclick.generator import DaySpec, generate_day, server_of

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
+
 from tripclick.errors import UserError
 from tripclick.timeshift import Shift, parse_hhmm
 
