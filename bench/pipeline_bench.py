@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import duckdb
+
 from tripclick import config, stack
 from tripclick.generator import DaySpec, generate_day
 from tripclick_spark import gold_db, run_day, session

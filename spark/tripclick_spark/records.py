@@ -78,6 +78,7 @@ def _raw_key(raw: bytes) -> str:
 def _parse_batches(batches: Iterator) -> Iterator:
     """mapInArrow body: validate each ``value`` and append :data:`PARSED_FIELDS`."""
     import pyarrow as pa
+
     from tripclick.events import Rejection, validate_value
 
     names = [f.name for f in PARSED_FIELDS.fields]
@@ -115,7 +116,14 @@ def _parse_batches(batches: Iterator) -> Iterator:
                 }
             for n in names:
                 cols[n].append(row[n])
-        arrays = list(batch.columns) + [
+        # Only quarantine needs the raw value: dropping it from valid rows keeps the
+        # micro-batch that silver caches small.
+        values = batch.column("value")
+        kept = pa.array(
+            [None if ok else v for ok, v in zip(cols["ok"], values.to_pylist(), strict=True)],
+            type=values.type,
+        )
+        arrays = [kept if n == "value" else batch.column(n) for n in batch.schema.names] + [
             pa.array(cols[f.name], type=_ARROW_TYPES[f.name]) for f in PARSED_FIELDS.fields
         ]
         yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names + names)
@@ -124,6 +132,7 @@ def _parse_batches(batches: Iterator) -> Iterator:
 def _key_batches(batches: Iterator) -> Iterator:
     """mapInArrow body: append :data:`KEY_FIELDS` (the reconciliation key of each record)."""
     import pyarrow as pa
+
     from tripclick.events import Rejection, validate_value
 
     for batch in batches:
@@ -177,6 +186,7 @@ def parse(records: DataFrame) -> DataFrame:
 
     ``ok`` says whether it passed; ``record_key`` is its ``dedup_key`` when valid and
     ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once.
+    ``value`` is kept for invalid records only (quarantine keeps it; silver does not).
     """
     schema = T.StructType(records.schema.fields + PARSED_FIELDS.fields)
     return records.mapInArrow(_parse_batches, schema)

@@ -14,7 +14,6 @@ from typing import Any
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-
 from tripclick_spark import lake, session
 from tripclick_spark.jobs import bronze, gold, reconcile, silver
 

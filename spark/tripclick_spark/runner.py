@@ -9,7 +9,6 @@ from collections.abc import Callable
 from tripclick import config
 from tripclick.config import Settings
 from tripclick.errors import UserError
-
 from tripclick_spark import lake, session
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import uuid
 
 import pytest
+
 from tripclick import config
 
 

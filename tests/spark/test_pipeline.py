@@ -16,6 +16,7 @@ import uuid
 import pytest
 from expected_marts import clicks, marts
 from pipeline_env import env_of
+
 from tripclick.generator import DaySpec, generate_day
 from tripclick_spark import gold_db, lake, run_day
 from tripclick_spark.jobs import bronze, gold, reconcile, silver

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pipeline_env import env_of
+
 from tripclick.generator import DaySpec, generate_day
 from tripclick_spark import lake, run_day
 from tripclick_spark.jobs import silver

@@ -6,6 +6,7 @@ import datetime as dt
 
 from chispa import assert_df_equality
 from pyspark.sql import types as T
+
 from tripclick.events import parse_line
 from tripclick_spark import marts, records
 from tripclick_spark.jobs import bronze, reconcile, silver

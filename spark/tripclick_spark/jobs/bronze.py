@@ -13,8 +13,8 @@ import sys
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from tripclick.config import Settings
 
+from tripclick.config import Settings
 from tripclick_spark import kafka_source, lake, records, runner
 
 BRONZE_COLUMNS = (

@@ -11,9 +11,9 @@ import sys
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+
 from tripclick.config import Settings
 from tripclick.errors import UserError
-
 from tripclick_spark import gold_db, marts, runner
 from tripclick_spark.jobs import reconcile, silver
 

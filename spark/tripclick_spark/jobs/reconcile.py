@@ -13,9 +13,9 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+
 from tripclick.config import Settings
 from tripclick.errors import UserError
-
 from tripclick_spark import gold_db, kafka_source, lake, records, runner
 from tripclick_spark.jobs import bronze, silver
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+
 from tripclick.config import Settings
 from tripclick.errors import UserError
-
 from tripclick_spark import kafka_source, lake, records, runner
 
 JOB = "silver"
