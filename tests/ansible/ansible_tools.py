@@ -51,24 +51,25 @@ def ansible_env(root: Path | None = None) -> dict[str, str]:
 
 
 def run(argv: list[str], env: dict[str, str], log: Path, timeout: float = 1800) -> str:
-    """Run an Ansible tool from ansible/; its output goes to log and is returned."""
-    done = subprocess.run(
-        argv,
-        cwd=ANSIBLE_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run an Ansible tool from ansible/; its output streams to log and is returned."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(done.stdout + done.stderr)
+    with open(log, "w") as out:
+        done = subprocess.run(
+            argv,
+            cwd=ANSIBLE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
+    output = log.read_text()
     if done.returncode != 0:
         raise AssertionError(
-            f"{' '.join(argv[:2])} failed (exit {done.returncode}), log {log}:\n"
-            f"{(done.stdout + done.stderr)[-6000:]}"
+            f"{' '.join(argv[:2])} failed (exit {done.returncode}), log {log}:\n{output[-6000:]}"
         )
-    return done.stdout
+    return output
 
 
 @dataclass
@@ -114,9 +115,16 @@ def converge() -> Converge:
         base / "logs" / "vault-init.log",
     )
     assert vault.read_text().startswith("$ANSIBLE_VAULT;"), "the vault file is not encrypted"
-    secrets = yaml.safe_load(
-        run([tool("ansible-vault"), "view", str(vault)], env, base / "logs" / "vault-view.log")
+    # The tests log in with the generated secrets; they are read, never written out in clear.
+    view = subprocess.run(
+        [tool("ansible-vault"), "view", str(vault)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    assert view.returncode == 0, view.stderr[-2000:]
+    secrets = yaml.safe_load(view.stdout)
     converge = [
         tool("ansible-playbook"),
         "-i",

@@ -24,6 +24,8 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 HOST = "127.0.0.1"
+# The converge fixture (two runs of site.yml) takes minutes; it counts toward the first test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
 
 
 def properties(path) -> dict[str, str]:
