@@ -348,8 +348,12 @@ def produce_files(
     total = _count_lines(files) if progress else 0
     bar = Progress(f"{source} {mode}", total, enabled=progress)
     if workers is None:
+        import multiprocessing
+
         big = sum(p.stat().st_size for p in files) >= PARALLEL_MIN_BYTES
-        workers = (os.cpu_count() or 1) if big else 1
+        # A daemonic process (a multiprocessing.Pool worker) may not start processes.
+        may_fork = not multiprocessing.current_process().daemon
+        workers = (os.cpu_count() or 1) if big and may_fork else 1
     started = time.monotonic()
     try:
         with _StopFlag() as stop:
