@@ -18,6 +18,7 @@ def main(conn_json: str, out: str) -> None:
     import datetime as dt
 
     from airflow.sdk import Connection
+
     from tripclick_dags import aws_runner, commands
     from tripclick_dags.plan import make_plan
     from tripclick_dags.settings import SettingError, env_lookup, load
