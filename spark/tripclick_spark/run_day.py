@@ -60,42 +60,24 @@ def _timed(result: DayResult, name: str, fn: Callable[[], Any]) -> Any:
     return out
 
 
-def _produce_one(settings: Settings, path: Path, source: str, event_date: str):
+def produce(settings: Settings, paths: list[Path], event_date: str) -> tuple[int, int, int]:
+    """Send each file as its own web server (``web-0``, ``web-1``, ...); (lines, valid, rejected).
+
+    The producer spreads a big file over the machine's cores itself.
+    """
     from tripclick.producer import produce_files
 
-    return produce_files([path], mode="batch", source=source, day=event_date, settings=settings)
-
-
-def produce(settings: Settings, paths: list[Path], event_date: str) -> tuple[int, int, int]:
-    """Send each file as its own web server (``web-0``, ``web-1``, ...) at the same time,
-    as the web servers do; return (lines, valid, rejected)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    sources = [f"web-{i}" for i in range(len(paths))]
-    if len(paths) == 1:
-        summaries = [_produce_one(settings, paths[0], sources[0], event_date)]
-    else:
-        # spawn, not fork: the caller may hold a running JVM gateway and its threads.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=len(paths), mp_context=spawn) as pool:
-            summaries = list(
-                pool.map(
-                    _produce_one,
-                    [settings] * len(paths),
-                    paths,
-                    sources,
-                    [event_date] * len(paths),
-                )
-            )
-    for path, summary in zip(paths, summaries, strict=True):
+    lines = valid = rejected = 0
+    for i, path in enumerate(paths):
+        summary = produce_files(
+            [path], mode="batch", source=f"web-{i}", day=event_date, settings=settings
+        )
         if not summary.ok:
             raise UserError(f"producing {path} failed: {summary.line()}")
-    return (
-        sum(s.lines for s in summaries),
-        sum(s.valid for s in summaries),
-        sum(s.rejected for s in summaries),
-    )
+        lines += summary.lines
+        valid += summary.valid
+        rejected += summary.rejected
+    return lines, valid, rejected
 
 
 def run(
