@@ -55,6 +55,10 @@ class Settings:
     jars_dir: Path
     superset_port: int = 18088
     airflow_port: int = 18080
+    # PLAINTEXT or SSL (tripclick.kafka_security turns these into each client's options).
+    kafka_security_protocol: str = "PLAINTEXT"
+    # PEM file of the CA that signed the brokers' certificates (SSL only).
+    kafka_ssl_ca: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -120,6 +124,12 @@ def load() -> Settings:
     pg_port = _env_int("PG_PORT", 15432 + offset)
     s3_endpoint = _env("S3_ENDPOINT", f"http://127.0.0.1:{s3_port}")
     s3_bucket = _env("S3_BUCKET", "tripclick-lake")
+    # The cluster Ansible installs listens on TLS only; the local broker on plain text.
+    kafka_protocol = _env("KAFKA_SECURITY_PROTOCOL", "SSL" if runtime == "aws" else "PLAINTEXT")
+    if kafka_protocol.upper() not in ("PLAINTEXT", "SSL"):
+        raise UserError(
+            f"TRIPCLICK_KAFKA_SECURITY_PROTOCOL={kafka_protocol!r} is unknown; use PLAINTEXT or SSL"
+        )
     return Settings(
         runtime=runtime,
         home=home,
@@ -141,4 +151,6 @@ def load() -> Settings:
         jars_dir=Path(_env("JARS_DIR", str(home / "jars"))),
         superset_port=_env_int("SUPERSET_PORT", 18088 + offset),
         airflow_port=_env_int("AIRFLOW_PORT", 18080 + offset),
+        kafka_security_protocol=kafka_protocol.upper(),
+        kafka_ssl_ca=_env("KAFKA_SSL_CA", ""),
     )

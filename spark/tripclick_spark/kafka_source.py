@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 
+from tripclick import kafka_security
 from tripclick.config import Settings
 
 
@@ -15,6 +16,8 @@ def _options(settings: Settings) -> dict[str, str]:
         "includeHeaders": "true",
         # Records removed by retention are gone either way; the reconciliation reports it.
         "failOnDataLoss": "false",
+        # Plain text locally; TLS trusting the platform CA on the aws cluster.
+        **kafka_security.spark_options(settings),
     }
 
 

@@ -52,7 +52,13 @@ def ensure_topic(settings: Settings) -> None:
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+    from tripclick import kafka_security
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        request_timeout_ms=10000,
+        **kafka_security.kafka_python_options(settings),
+    )
     try:
         if settings.topic in admin.list_topics():
             return

@@ -2,6 +2,10 @@
 
 The broker runs from the jars Maven resolved into ``<home>/jars/kafka`` (see pom.xml),
 so no tarball download is needed. Storage is formatted once, on first start.
+
+Given a PEM keystore, the client listener speaks TLS instead of plain text, as the
+brokers Ansible installs do; clients then need ``TRIPCLICK_KAFKA_SECURITY_PROTOCOL=SSL``
+and the CA in ``TRIPCLICK_KAFKA_SSL_CA`` (the broker trusts that CA too).
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ import base64
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
+from tripclick import kafka_security
 from tripclick.config import Settings
 from tripclick.errors import UserError
 from tripclick.stack import process
@@ -35,26 +41,48 @@ logger.state.level = warn
 class Kafka(Service):
     name = "kafka"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tls_keystore: Path | None = None) -> None:
+        """``tls_keystore``: PEM file with the broker's key (PKCS#8) and certificate chain."""
         super().__init__(settings)
         self.dir = settings.run_dir / "kafka"
         self.data_dir = self.dir / "data"
         self.config_file = self.dir / "server.properties"
         self.port = settings.kafka_port
+        self.tls_keystore = tls_keystore
+
+    def _tls_properties(self) -> list[str]:
+        if self.tls_keystore is None:
+            return []
+        ca = kafka_security.ca_file(self.settings)
+        if ca is None:
+            raise UserError(
+                "kafka: a TLS listener needs TRIPCLICK_KAFKA_SECURITY_PROTOCOL=SSL "
+                "and TRIPCLICK_KAFKA_SSL_CA"
+            )
+        return [
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={self.tls_keystore}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={ca}",
+            # As on the cluster: clients verify the broker, the broker asks no client certificate.
+            "ssl.client.auth=none",
+        ]
 
     def server_properties(self) -> str:
         s = self.settings
+        listener = "SSL" if self.tls_keystore is not None else "PLAINTEXT"
         return "\n".join(
             [
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.bootstrap.servers=127.0.0.1:{s.kafka_controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},"
+                f"listeners={listener}://127.0.0.1:{s.kafka_port},"
                 f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}",
+                f"advertised.listeners={listener}://127.0.0.1:{s.kafka_port}",
                 "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"inter.broker.listener.name={listener}",
+                f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,{listener}:{listener}",
+                *self._tls_properties(),
                 f"log.dirs={self.data_dir}",
                 f"num.partitions={s.topic_partitions}",
                 # One broker: internal topics cannot have more than one replica.
@@ -146,6 +174,7 @@ class Kafka(Service):
         admin = KafkaAdminClient(
             bootstrap_servers=self.settings.kafka_bootstrap,
             request_timeout_ms=3000,
+            **kafka_security.kafka_python_options(self.settings),
         )
         try:
             admin.list_topics()
