@@ -48,6 +48,8 @@ _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 def client_config(settings: config.Settings, source: str, **overrides: object) -> dict:
     """librdkafka settings of the producer (also used by the benchmark)."""
+    from tripclick import kafka_security
+
     conf: dict[str, object] = {
         "bootstrap.servers": settings.kafka_bootstrap,
         "client.id": f"tripclick-producer-{source}",
@@ -66,6 +68,8 @@ def client_config(settings: config.Settings, source: str, **overrides: object) -
         "delivery.timeout.ms": DELIVERY_TIMEOUT_MS,
         "reconnect.backoff.ms": 200,
         "reconnect.backoff.max.ms": 5_000,
+        # Plain text locally; TLS trusting the platform CA on the aws cluster.
+        **kafka_security.librdkafka_options(settings),
     }
     conf.update(overrides)
     return conf
