@@ -82,7 +82,7 @@ def test_batch_sends_every_line_with_the_right_keys_and_partitions(
         assert isinstance(event, Event), event
         assert msg.key() == event.session_id.encode()
         assert msg.partition() == expected_partition(msg.key())
-        assert headers_of(msg) == {"source": b"web-7", "event_date": b"2016-01-01"}
+        assert headers_of(msg) == {}  # source and event_date are in the value
         assert event.source == "web-7"
         assert event.event_ms == event.click_ms  # batch keeps the original time
     for msg in invalid:
@@ -129,7 +129,7 @@ def test_realtime_compresses_the_sample_into_the_window(stack_services, fresh_to
         assert event.date_created == original.date_created
         # 15:00-16:00 Asia/Seoul on 2026-03-02 is 06:00-07:00 UTC.
         assert "2026-03-02T06:00" <= event.event_ts < "2026-03-02T07:00"
-        assert headers_of(msg)["event_date"] == b"2026-03-02"
+        assert event.event_date == "2026-03-02"
         by_partition[msg.partition()].append(event)
     for events in by_partition.values():
         # Sent in replayed-time order, so each partition is in time order.

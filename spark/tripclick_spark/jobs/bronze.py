@@ -46,7 +46,11 @@ def transform(kafka_records: DataFrame, event_date: str, ingested_at: dt.datetim
             F.col("timestamp").alias("kafka_timestamp"),
             F.col("timestampType").alias("kafka_timestamp_type"),
             "headers",
-            records.header("source").alias("source"),
+            # An invalid record's source is a header; a valid one's is in its value.
+            F.coalesce(
+                records.header("source"),
+                F.get_json_object(F.col("value").cast("string"), "$.source"),
+            ).alias("source"),
         )
     )
     return keyed.withColumn("ingested_at", F.lit(ingested_at)).select(*BRONZE_COLUMNS)
