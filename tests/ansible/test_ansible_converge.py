@@ -7,7 +7,9 @@ role rendered (this machine has no systemd), probed on its port, then stopped.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import socket
 import sqlite3
 import ssl
@@ -15,6 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -22,6 +25,8 @@ from ansible_tools import Converge
 from ansible_units import parse_unit, read_environment_file, start, stop, wait_port
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+
+from tripclick import config, kafka_security
 
 HOST = "127.0.0.1"
 # The converge fixture (two runs of site.yml) takes minutes; it counts toward the first test.
@@ -51,6 +56,22 @@ def wait_http(running, url: str, timeout: float = 300, ok=(200,)) -> bytes:
             last = str(exc)
         time.sleep(2)
     raise AssertionError(f"{url} did not answer in {timeout:.0f}s ({last}):\n{running.output()}")
+
+
+def spark_job_env(converged: Converge) -> dict[str, str]:
+    """The environment the DAGs give spark-submit on the master (Airflow variable spark_env)."""
+    env = read_environment_file(converged.path("etc/airflow/airflow.env"))
+    pairs = [item.partition("=") for item in shlex.split(env["AIRFLOW_VAR_TRIPCLICK_SPARK_ENV"])]
+    return {name: value for name, _, value in pairs}
+
+
+def spark_job_settings(converged: Converge, monkeypatch) -> config.Settings:
+    """tripclick.config as a Spark job on the master resolves it from that environment."""
+    for name in [n for n in os.environ if n.startswith("TRIPCLICK_")]:
+        monkeypatch.delenv(name)
+    for name, value in spark_job_env(converged).items():
+        monkeypatch.setenv(name, value)
+    return config.load()
 
 
 # ------------------------------------------------------------------ converge
@@ -127,6 +148,10 @@ def test_airflow_connections_point_at_the_fleet(converged: Converge):
     assert env["AIRFLOW_VAR_TRIPCLICK_SPARK_MASTER_URL"] == (
         f"spark://{HOST}:{converged.host_vars['spark_master_port']}"
     )
+    # Airflow's SSH hook reads a host key without its type as RSA: the type must lead.
+    host_key = Path("/etc/ssh/ssh_host_ed25519_key.pub")
+    expected = " ".join(host_key.read_text().split()[:2]) if host_key.exists() else ""
+    assert spark["extra"]["host_key"] == expected
     # Airflow itself reads the connection the DAGs use, with the units' environment.
     unit = parse_unit(converged.path("etc/systemd/system/airflow-scheduler.service"))
     done = subprocess.run(
@@ -143,6 +168,39 @@ def test_airflow_connections_point_at_the_fleet(converged: Converge):
     assert done.returncode == 0, done.stderr[-3000:]
     got = json.loads(done.stdout)[0]
     assert (got["conn_type"], got["host"], got["login"]) == ("ssh", HOST, "tripclick")
+
+
+def test_spark_jobs_get_kafka_tls_the_connector_jars_and_the_gold_password(
+    converged: Converge, monkeypatch
+):
+    env = read_environment_file(converged.path("etc/airflow/airflow.env"))
+    defaults = converged.path("etc/spark/spark-defaults.conf")
+    assert env["AIRFLOW_VAR_TRIPCLICK_SPARK_SUBMIT_ARGS"] == f"--properties-file {defaults}"
+    assert (
+        f"spark.driver.extraClassPath                     {converged.path('opt/spark/jars')}/*"
+        in (defaults.read_text())
+    )
+    job_env = spark_job_env(converged)
+    assert job_env["SPARK_CONF_DIR"] == str(converged.path("etc/spark"))
+    settings = spark_job_settings(converged, monkeypatch)
+    assert (settings.runtime, settings.kafka_security_protocol) == ("aws", "SSL")
+    port = converged.host_vars["tripclick_kafka_port"]
+    assert settings.kafka_bootstrap == f"{HOST}:{port},{HOST}:{port + 10},{HOST}:{port + 20}"
+    assert (
+        Path(settings.kafka_ssl_ca).read_bytes() == (converged.root / "pki" / "ca.crt").read_bytes()
+    )
+    assert kafka_security.spark_options(settings)["kafka.ssl.truststore.location"] == (
+        settings.kafka_ssl_ca
+    )
+    assert (settings.pg_host, settings.pg_port, settings.pg_user) == (
+        HOST,
+        converged.host_vars["postgresql_port"],
+        "gold_loader",
+    )
+    password_file = settings.home / "secrets" / "pg_password"
+    assert password_file.stat().st_mode & 0o077 == 0
+    assert password_file.owner() == "tripclick"
+    assert settings.pg_password == converged.secrets["vault_postgresql_loader_password"]
 
 
 def test_pg_hba_trusts_nobody_and_admits_only_the_two_users(converged: Converge):
@@ -205,7 +263,7 @@ def test_postgresql_unit_serves_the_gold_schema_with_least_privilege(converged: 
         stop(running)
 
 
-def test_kafka_units_form_one_tls_cluster(converged: Converge):
+def test_kafka_units_form_one_tls_cluster(converged: Converge, monkeypatch):
     units = [parse_unit(converged.path(f"etc/systemd/system/kafka-{n}.service")) for n in (1, 2, 3)]
     assert {u.user for u in units} == {"kafka"}
     port = converged.host_vars["tripclick_kafka_port"]
@@ -225,11 +283,12 @@ def test_kafka_units_form_one_tls_cluster(converged: Converge):
                 server_hostname=HOST,
             ) as tls:
                 assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        # The client a Spark job on the master builds from the settings Ansible gave it.
+        settings = spark_job_settings(converged, monkeypatch)
         admin = AdminClient(
             {
-                "bootstrap.servers": f"{HOST}:{port}",
-                "security.protocol": "SSL",
-                "ssl.ca.location": str(ca),
+                "bootstrap.servers": settings.kafka_bootstrap,
+                **kafka_security.librdkafka_options(settings),
             }
         )
         deadline = time.monotonic() + 180
