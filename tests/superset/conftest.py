@@ -1,4 +1,4 @@
-"""Fixtures of the Superset tests: gold marts filled from the sample day, a Superset server.
+"""Fixtures of the Superset tests: gold and live marts filled from the sample day, a Superset server.
 
 The server runs on 127.0.0.1 at ``TRIPCLICK_SUPERSET_PORT`` from its own virtualenv; the
 fixture stops it at the end unless it was already running before the tests.
@@ -20,6 +20,8 @@ from tripclick.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 TRIPCLICK = REPO / ".venv" / "bin" / "tripclick"
+# The day of the TripClick sample, the one ``tripclick run-day`` loads here.
+SAMPLE_DATE = "2016-01-01"
 
 
 def _tripclick(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> None:
@@ -44,7 +46,13 @@ def gold_schema(stack_services):
 
 
 @pytest.fixture(scope="session")
-def gold_marts(gold_schema, stack_services, sample_files, tmp_path_factory):
+def superset_lake(tmp_path_factory) -> Path:
+    """The lake of the sample day the dashboards show."""
+    return tmp_path_factory.mktemp("lake")
+
+
+@pytest.fixture(scope="session")
+def gold_marts(gold_schema, stack_services, sample_files, superset_lake):
     """The marts filled by ``tripclick run-day`` with the sample day (2016-01-01).
 
     The run gets a topic and a lake of its own, so records other tests produced on the
@@ -59,12 +67,29 @@ def gold_marts(gold_schema, stack_services, sample_files, tmp_path_factory):
         _tripclick(
             "run-day", "--input", *map(str, sample_files),
             env={"TRIPCLICK_TOPIC": topic,
-                 "TRIPCLICK_LAKE_ROOT": str(tmp_path_factory.mktemp("lake"))},
+                 "TRIPCLICK_LAKE_ROOT": str(superset_lake)},
         )  # fmt: skip
     finally:
         admin.delete_topics([topic])
         admin.close()
     return gold_schema
+
+
+@pytest.fixture(scope="session")
+def live_marts(gold_marts, superset_lake):
+    """The live marts of the sample day, batch by batch from its silver, plus one crawler."""
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), str(Path(__file__).with_name("live_fill.py")),
+         SAMPLE_DATE],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TRIPCLICK_LAKE_ROOT": str(superset_lake)},
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"filling the live marts failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+    yield gold_marts
+    with gold_marts, gold_marts.cursor() as cur:  # the crawler's date is test data only
+        for table in ("live_session_minutes", "live_document_minutes", "live_area_hours"):
+            cur.execute(f"DELETE FROM gold.{table} WHERE event_date = '2099-12-31'")
 
 
 @pytest.fixture(scope="session")

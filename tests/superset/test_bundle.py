@@ -16,12 +16,17 @@ def test_every_uuid_reference_resolves():
     files = bundle.load()
     assert bundle.dangling_refs(files) == []
     counts = {kind: len(bundle.of_kind(files, kind)) for kind in bundle.KINDS}
-    assert counts == {"databases": 1, "datasets": 4, "charts": 6, "dashboards": 1}
-    # Every chart is placed on the dashboard, once.
-    (dashboard,) = bundle.of_kind(files, "dashboards").values()
-    placed = bundle.dashboard_chart_uuids(dashboard)
+    assert counts == {"databases": 1, "datasets": 8, "charts": 10, "dashboards": 2}
+    # Every chart is placed on one dashboard, once.
+    dashboards = bundle.of_kind(files, "dashboards")
+    placed = [u for d in dashboards.values() for u in bundle.dashboard_chart_uuids(d)]
     assert sorted(placed) == sorted(c["uuid"] for c in bundle.of_kind(files, "charts").values())
-    assert dashboard["dashboard_title"] == "TripClick — daily"
+    assert {d["slug"]: d["dashboard_title"] for d in dashboards.values()} == {
+        "tripclick-daily": "TripClick — daily",
+        "tripclick-live": "TripClick — live",
+    }
+    live = bundle.dashboard_chart_uuids(dashboards["dashboards/tripclick_live.yaml"])
+    assert len(live) == 4
 
 
 def test_a_dangling_reference_is_reported(tmp_path):
@@ -64,7 +69,7 @@ def test_zip_carries_the_configured_connection_and_git_holds_no_password(setting
         names = zf.namelist()
         db = yaml.safe_load(zf.read(f"{bundle.ZIP_ROOT}/databases/tripclick_gold.yaml"))
     assert f"{bundle.ZIP_ROOT}/metadata.yaml" in names
-    assert len([n for n in names if "/charts/" in n]) == 6
+    assert len([n for n in names if "/charts/" in n]) == 10
     assert db["sqlalchemy_uri"] == uri
     assert f":{settings.pg_port}/" in uri and settings.pg_password in uri
     # The committed bundle has no password, and no generated secret is tracked by git.

@@ -76,9 +76,9 @@ def _chart_data(api, superset) -> dict[str, dict]:
     return answers
 
 
-def test_every_chart_returns_rows(superset, api, gold_marts):
+def test_every_chart_returns_rows(superset, api, gold_marts, live_marts):
     answers = _chart_data(api, superset)
-    assert len(answers) == 6
+    assert len(answers) == 10
     for name, answer in answers.items():
         for result in answer["result"]:
             assert result.get("error") is None, f"{name}: {result['error']}"
@@ -96,3 +96,13 @@ def test_every_chart_returns_rows(superset, api, gold_marts):
     assert big_number["clicks"] == clicks > 0
     first_area = answers["charts/clinical_areas.yaml"]["result"][0]["data"][0]
     assert (first_area["clinical_area"], first_area["clicks"]) == tuple(top_area)
+
+    # The live dashboard: the crawler live_fill.py adds is the one anomalous session, and
+    # the traffic chart's clicks are every click of the live marts.
+    (anomalous,) = answers["charts/live_anomalous_sessions.yaml"]["result"][0]["data"]
+    assert (anomalous["session_id"], anomalous["peak"]) == ("superset-test-crawler", 25)
+    with live_marts.cursor() as cur:
+        cur.execute("SELECT sum(clicks) FROM gold.live_traffic_per_minute")
+        (live_clicks,) = cur.fetchone()
+    traffic = answers["charts/live_traffic_per_minute.yaml"]["result"][0]["data"]
+    assert sum(row["clicks"] for row in traffic) == live_clicks
