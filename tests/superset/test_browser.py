@@ -1,8 +1,9 @@
-"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright."""
+"""The dashboards in a real browser: Debian's Chromium, headless, driven by Playwright."""
 
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,17 +36,18 @@ def _settled_screenshot(page, path: Path, attempts: int = 30) -> None:
     path.write_bytes(current)
 
 
-def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
+@contextmanager
+def _rendered_dashboard(superset, slug: str, charts: int, capsys):
+    """A logged-in page on the dashboard once its charts rendered; yields (page, data calls).
+
+    The settled screenshot is saved to ``test-artifacts/superset/<slug>.png``.
+    """
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing; run make chromium (apt-get install -y chromium)")
-    with gold_marts.cursor() as cur:
-        cur.execute("SELECT sum(total_events) FROM gold.mart_daily_traffic")
-        (clicks,) = cur.fetchone()
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "tripclick-daily.png"
+    screenshot = ARTIFACTS / f"{slug}.png"
     data_calls: list[tuple[str, int]] = []
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
         browser = pw.chromium.launch_persistent_context(
@@ -72,7 +74,7 @@ def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
             page.keyboard.press("Enter")
             page.wait_for_url("**/superset/welcome/**")
 
-            page.goto(superset.dashboard_url)
+            page.goto(f"{superset.url}/superset/dashboard/{slug}/")
             page.wait_for_selector("[data-test='dashboard-header-container']")
             # Done when every chart has rendered content and no spinner is left.
             page.wait_for_function(
@@ -82,27 +84,41 @@ def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
                     !c.querySelector("[data-test='loading-indicator'], .loading") &&
                     c.querySelector(rendered));
                 }""",
-                arg={"n": CHARTS, "rendered": RENDERED_SELECTOR},
+                arg={"n": charts, "rendered": RENDERED_SELECTOR},
             )
             page.wait_for_load_state("networkidle")
             _settled_screenshot(page, screenshot)
             with capsys.disabled():
                 print(f"\nscreenshot of the dashboard: {screenshot}")
-
-            names = page.eval_on_selector_all(
-                "[data-test='chart-grid-component']",
-                "els => els.map(e => e.getAttribute('data-test-chart-name'))",
-            )
-            errors = page.eval_on_selector_all(
-                f"[data-test='chart-grid-component'] :is({ERROR_SELECTOR})",
-                "els => els.map(e => e.innerText)",
-            )
-            big_number = page.inner_text("[data-test-viz-type='big_number_total'] .header-line")
-            filters = page.eval_on_selector_all(
-                "[data-test='filter-control-name']", "els => els.map(e => e.innerText.trim())"
-            )
+            yield page, data_calls
         finally:
             browser.close()
+
+
+def _chart_names_and_errors(page) -> tuple[list[str], list[str]]:
+    names = page.eval_on_selector_all(
+        "[data-test='chart-grid-component']",
+        "els => els.map(e => e.getAttribute('data-test-chart-name'))",
+    )
+    errors = page.eval_on_selector_all(
+        f"[data-test='chart-grid-component'] :is({ERROR_SELECTOR})",
+        "els => els.map(e => e.innerText)",
+    )
+    return names, errors
+
+
+def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
+    with gold_marts.cursor() as cur:
+        cur.execute("SELECT sum(total_events) FROM gold.mart_daily_traffic")
+        (clicks,) = cur.fetchone()
+
+    with _rendered_dashboard(superset, "tripclick-daily", CHARTS, capsys) as (page, data_calls):
+        assert superset.dashboard_url.endswith("/tripclick-daily/")
+        names, errors = _chart_names_and_errors(page)
+        big_number = page.inner_text("[data-test-viz-type='big_number_total'] .header-line")
+        filters = page.eval_on_selector_all(
+            "[data-test='filter-control-name']", "els => els.map(e => e.innerText.trim())"
+        )
 
     assert errors == []
     assert sorted(names) == sorted(
@@ -118,3 +134,18 @@ def test_dashboard_renders_without_errors(superset, gold_marts, capsys):
     assert len(data_calls) >= CHARTS and all(status == 200 for _, status in data_calls), data_calls
     assert big_number.replace(",", "").strip() == str(clicks)
     assert filters == ["Date"]
+
+
+def test_live_dashboard_renders_without_errors(superset, live_marts, capsys):
+    with _rendered_dashboard(superset, "tripclick-live", 4, capsys) as (page, data_calls):
+        names, errors = _chart_names_and_errors(page)
+    assert errors == []
+    assert sorted(names) == sorted(
+        [
+            "Traffic per minute",
+            "Anomalous sessions",
+            "Top documents, last hour",
+            "Clinical areas, last 24 hours",
+        ]
+    )
+    assert len(data_calls) >= 4 and all(status == 200 for _, status in data_calls), data_calls

@@ -51,15 +51,17 @@ create index live_area_hours_hour_idx on gold.live_area_hours (hour);
 create view gold.live_latest_minute as
 select max(minute) as minute from gold.live_session_minutes;
 
--- Clicks and distinct sessions per minute, every minute seen.
+-- Clicks and distinct sessions per minute over the last 24 hours of data (the latest
+-- minute and the 1439 before it: a whole day when the latest day is replayed).
 create view gold.live_traffic_per_minute as
 select
-    event_date,
-    minute,
-    sum(clicks)::bigint        as clicks,
-    count(distinct session_id) as sessions
-from gold.live_session_minutes
-group by event_date, minute;
+    s.event_date,
+    s.minute,
+    sum(s.clicks)::bigint        as clicks,
+    count(distinct s.session_id) as sessions
+from gold.live_session_minutes s
+join gold.live_latest_minute l on s.minute > l.minute - interval '24 hours'
+group by s.event_date, s.minute;
 
 -- The documents clicked in the last hour: the 60 minutes ending with the latest minute.
 -- rank 1 = most clicked; ties broken by document_id (as mart_popular_documents).
