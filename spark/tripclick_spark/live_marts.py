@@ -13,8 +13,7 @@ checkpoint), and the batch ids of the earlier run would otherwise be counted aga
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import io
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -63,7 +62,8 @@ def session_minutes(clicks: DataFrame) -> DataFrame:
 def document_minutes(clicks: DataFrame) -> DataFrame:
     """Clicks per document and event minute, with the title of the latest click."""
     return clicks.groupBy("document_id", F.date_trunc("minute", "event_ts").alias("minute")).agg(
-        F.max_by("title", F.struct("event_ts", "title")).alias("title"),
+        # The table's title is not null; a document without one shows an empty title.
+        F.coalesce(F.max_by("title", F.struct("event_ts", "title")), F.lit("")).alias("title"),
         F.count(F.lit(1)).cast("int").alias("clicks"),
     )
 
@@ -73,7 +73,7 @@ def area_hours(clicks: DataFrame) -> DataFrame:
     tagged = clicks.select(
         F.explode(F.array_distinct("clinical_areas")).alias("clinical_area"),
         F.date_trunc("hour", "event_ts").alias("hour"),
-    )
+    ).where(F.col("clinical_area").isNotNull())
     return tagged.groupBy("clinical_area", "hour").agg(
         F.count(F.lit(1)).cast("int").alias("clicks")
     )
@@ -100,10 +100,18 @@ def partials(clicks: DataFrame, event_date: str, batch_id: int) -> dict[str, Dat
 # ---------------------------------------------------------------- load
 
 
-def _rows(frame: DataFrame) -> list[tuple[Any, ...]]:
-    # Arrow keeps timestamps as UTC-aware datetimes, whatever the driver's time zone.
-    table = frame.toArrow()
-    return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
+def _csv(frame: DataFrame) -> io.BytesIO:
+    """The frame as headerless CSV for COPY, straight from Arrow.
+
+    A batch of a catch-up run can hold a whole day; Arrow's CSV writer is several times
+    faster than going through Python tuples. Timestamps come out as UTC with a ``Z``.
+    """
+    import pyarrow.csv as pa_csv
+
+    buf = io.BytesIO()
+    pa_csv.write_csv(frame.toArrow(), buf, pa_csv.WriteOptions(include_header=False))
+    buf.seek(0)
+    return buf
 
 
 def _ensure_schema(settings: Settings) -> None:
@@ -113,11 +121,11 @@ def _ensure_schema(settings: Settings) -> None:
 
 
 def _replace_batch(
-    settings: Settings, event_date: str, batch_id: int, rows: dict[str, Sequence[Sequence[Any]]]
+    settings: Settings, event_date: str, batch_id: int, data: dict[str, io.BytesIO]
 ) -> None:
     schema = gold_db.SCHEMA
     with gold_db.connect(settings) as conn, conn, conn.cursor() as cur:
-        for table, table_rows in rows.items():
+        for table, csv_data in data.items():
             if batch_id == 0:  # the date starts over: forget every earlier run's batches
                 cur.execute(f"delete from {schema}.{table} where event_date = %s", (event_date,))
             else:
@@ -125,8 +133,10 @@ def _replace_batch(
                     f"delete from {schema}.{table} where event_date = %s and batch_id = %s",
                     (event_date, batch_id),
                 )
-            if table_rows:
-                gold_db._copy_rows(cur, table, PARTIALS[table], table_rows)
+            cur.copy_expert(
+                f"copy {schema}.{table} ({', '.join(PARTIALS[table])}) from stdin with (format csv)",
+                csv_data,
+            )
 
 
 def write_batch(clicks: DataFrame, settings: Settings, event_date: str, batch_id: int) -> None:
@@ -136,5 +146,5 @@ def write_batch(clicks: DataFrame, settings: Settings, event_date: str, batch_id
     batch still clears what a previous run of the same batch stored.
     """
     _ensure_schema(settings)
-    rows = {table: _rows(frame) for table, frame in partials(clicks, event_date, batch_id).items()}
-    _replace_batch(settings, event_date, batch_id, rows)
+    data = {table: _csv(frame) for table, frame in partials(clicks, event_date, batch_id).items()}
+    _replace_batch(settings, event_date, batch_id, data)

@@ -261,6 +261,21 @@ def test_anomalous_sessions_flag_the_bot_not_the_people(spark, gold, stack_servi
     assert actual["live_traffic_per_minute"] == [(dt.date(2099, 1, 1), at(11, 5), 56, 3)]
 
 
+def test_titles_and_areas_reach_the_views_unchanged(spark, gold, stack_services):
+    odd = 'Zinc, "oral" \\ 10%\nsecond line — ß'
+    rows = [
+        (at(9, 0, 1), "s1", 1, odd, ["Area, with comma", 'Area "quoted"']),
+        (at(9, 0, 2), "s1", 2, None, []),  # a document without a title
+    ]
+    live_marts.write_batch(frame(spark, rows), stack_services, DAY, 1)
+    actual = views(gold)
+    assert [r[:3] for r in actual["live_top_documents_last_hour"]] == [(1, odd, 1), (2, "", 1)]
+    assert [r[1:] for r in actual["live_clinical_area_trend"]] == [
+        ('Area "quoted"', 1),
+        ("Area, with comma", 1),
+    ]
+
+
 # ---------------------------------------------------------------- the streaming path
 
 
