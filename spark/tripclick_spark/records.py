@@ -1,6 +1,7 @@
 """Pure transforms of Kafka records of topic ``tripclick_raw_logs``, shared by silver and bronze.
 
-Validation runs :func:`tripclick.events.validate_value` inside Spark (``mapInArrow``), so
+Validation runs :func:`tripclick.events.check_value` (``validate_value`` without building
+an Event) inside Spark (``mapInArrow``), so
 silver accepts and rejects exactly what the producers' event model does.
 """
 
@@ -79,53 +80,53 @@ def _parse_batches(batches: Iterator) -> Iterator:
     """mapInArrow body: validate each ``value`` and append :data:`PARSED_FIELDS`."""
     import pyarrow as pa
 
-    from tripclick.events import Rejection, validate_value
+    from tripclick.events import Rejection, check_value, datetime_to_ms, split_areas
 
     names = [f.name for f in PARSED_FIELDS.fields]
+    types = [_ARROW_TYPES[n] for n in names]
+    # A rejected record: everything but ok, record_key, reason and detail is null.
+    tail = (None,) * (len(names) - 4)
     for batch in batches:
-        cols: dict[str, list] = {n: [] for n in names}
-        for raw in batch.column("value").to_pylist():
+        values = batch.column("value").to_pylist()
+        rows = []
+        kept = []  # only quarantine needs the raw value; valid rows drop it (smaller batches)
+        for raw in values:
             raw = raw or b""
-            result = validate_value(raw)
-            if isinstance(result, Rejection):
-                row = dict.fromkeys(names)
-                row.update(
-                    ok=False, record_key=_raw_key(raw), reason=result.reason, detail=result.message
+            r = check_value(raw)
+            if type(r) is Rejection:
+                rows.append((False, _raw_key(raw), r.reason, r.message, *tail))
+                kept.append(raw)
+                continue
+            obj, click_ms, doc, key, ts, event_date, source, produced_at = r
+            rows.append(
+                (
+                    True,
+                    key,
+                    None,
+                    None,
+                    obj["SessionId"],
+                    doc,
+                    obj["Url"],
+                    obj["Title"],
+                    obj["DOI"],
+                    split_areas(obj["ClinicalAreas"]),
+                    obj["Keywords"],
+                    obj["Documents"],
+                    obj["DateCreated"],
+                    click_ms,
+                    datetime_to_ms(ts),
+                    event_date,
+                    key,
+                    source,
+                    produced_at,
                 )
-            else:
-                row = {
-                    "ok": True,
-                    "record_key": result.dedup_key,
-                    "reason": None,
-                    "detail": None,
-                    "session_id": result.session_id,
-                    "document_id": result.document_id,
-                    "url": result.url,
-                    "title": result.title,
-                    "doi": result.doi,
-                    "clinical_areas": result.clinical_areas,
-                    "keywords": result.keywords,
-                    "documents": result.documents,
-                    "date_created": result.date_created,
-                    "click_ms": result.click_ms,
-                    "event_ms": result.event_ms,
-                    "value_event_date": result.event_date,
-                    "dedup_key": result.dedup_key,
-                    "source": result.source,
-                    "produced_at": result.produced_at,
-                }
-            for n in names:
-                cols[n].append(row[n])
-        # Only quarantine needs the raw value: dropping it from valid rows keeps the
-        # micro-batch that silver caches small.
-        values = batch.column("value")
-        kept = pa.array(
-            [None if ok else v for ok, v in zip(cols["ok"], values.to_pylist(), strict=True)],
-            type=values.type,
-        )
-        arrays = [kept if n == "value" else batch.column(n) for n in batch.schema.names] + [
-            pa.array(cols[f.name], type=_ARROW_TYPES[f.name]) for f in PARSED_FIELDS.fields
-        ]
+            )
+            kept.append(None)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        arrays = [
+            pa.array(kept, type=batch.column("value").type) if n == "value" else batch.column(n)
+            for n in batch.schema.names
+        ] + [pa.array(col, type=t) for col, t in zip(columns, types, strict=True)]
         yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names + names)
 
 
@@ -133,18 +134,18 @@ def _key_batches(batches: Iterator) -> Iterator:
     """mapInArrow body: append :data:`KEY_FIELDS` (the reconciliation key of each record)."""
     import pyarrow as pa
 
-    from tripclick.events import Rejection, validate_value
+    from tripclick.events import Rejection, check_value
 
     for batch in batches:
         keys, reasons = [], []
         for raw in batch.column("value").to_pylist():
             raw = raw or b""
-            result = validate_value(raw)
-            if isinstance(result, Rejection):
+            r = check_value(raw)
+            if type(r) is Rejection:
                 keys.append(_raw_key(raw))
-                reasons.append(result.reason)
+                reasons.append(r.reason)
             else:
-                keys.append(result.dedup_key)
+                keys.append(r[3])
                 reasons.append(None)
         arrays = [*batch.columns, pa.array(keys, pa.string()), pa.array(reasons, pa.string())]
         yield pa.RecordBatch.from_arrays(

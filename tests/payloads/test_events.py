@@ -13,6 +13,8 @@ from tripclick.events import (
     REASONS,
     Event,
     Rejection,
+    check_value,
+    datetime_to_ms,
     encode_line,
     parse_line,
     split_areas,
@@ -199,6 +201,35 @@ def test_validate_value_rejects_tampered_values(reason):
     assert result.reason == reason
     assert result.raw == value
     assert result.message.startswith(reason + ": ")
+
+
+def test_values_written_in_another_zone_are_read_as_utc():
+    good = json.loads(parse_line(line_of(raw())).to_value("web-0", PRODUCED))
+    good["event_ts"] = "2016-01-01T09:01:41.933+09:00"
+    good["produced_at"] = "2026-03-02T15:00:01.234+09:00"
+    back = validate_value(json.dumps(good).encode())
+    assert back.event_ts == "2016-01-01T00:01:41.933000+00:00"
+    assert back.event_date == "2016-01-01" and back.event_ms == 1451606501933
+    assert back.produced_at == "2026-03-02T06:00:01.234000+00:00"
+
+
+def test_check_value_finds_what_validate_value_finds(sample_files):
+    for line in sample_lines(sample_files):
+        value = parse_line(line).to_value("web-0", PRODUCED, shift_ms=1234)
+        event = validate_value(value)
+        _obj, click_ms, doc, key, ts, day, source, produced_at = check_value(value)
+        assert (click_ms, doc, key, day, source, produced_at, datetime_to_ms(ts)) == (
+            event.click_ms,
+            event.document_id,
+            event.dedup_key,
+            event.event_date,
+            event.source,
+            event.produced_at,
+            event.event_ms,
+        )
+    good = json.loads(parse_line(line_of(raw())).to_value("web-0", PRODUCED))
+    for reason, changes in BAD_VALUES.items():
+        assert check_value(json.dumps({**good, **changes}).encode()).reason == reason
 
 
 def test_validate_value_rejects_a_raw_log_line():

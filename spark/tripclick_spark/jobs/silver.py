@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import kafka_source, lake, records, runner
+from tripclick_spark import kafka_source, lake, live_marts, records, runner
 
 JOB = "silver"
 # Every click of a date lies within 24 h of every other, so no click of the date is ever
@@ -121,6 +121,7 @@ class _BatchWriter:
     """foreachBatch sink: a batch's output replaces ``.../batch_id=N`` (idempotent)."""
 
     def __init__(self, settings: Settings, event_date: str) -> None:
+        self.settings, self.event_date = settings, event_date
         self.silver = lake.partition(settings, lake.SILVER, event_date)
         self.quarantine = lake.partition(settings, lake.QUARANTINE, event_date)
         self.batches = 0
@@ -141,6 +142,8 @@ class _BatchWriter:
                     rows(batch).write.mode("overwrite").parquet(target)
                 else:
                     lake.delete(spark, target)
+            # Every batch, even an empty one: a replayed batch replaces what it stored before.
+            live_marts.write_batch(silver_rows(batch), self.settings, self.event_date, batch_id)
             self.batches += 1
             self.silver_rows += counts.get(True, 0)
             self.quarantined_rows += counts.get(False, 0)
