@@ -12,29 +12,21 @@ from pathlib import Path
 
 from tripclick import config
 from tripclick.errors import UserError
+from tripclick_spark import runner
 
 
 def _date(value: str) -> str:
-    from tripclick_spark.runner import date_arg
-
-    return date_arg(value)
+    return runner.date_arg(value)
 
 
 def _spark(name: str):
-    from tripclick_spark import runner
-
     return runner.spark_session(config.load(), name)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("silver", help="Spark streaming: Kafka -> silver and quarantine for a date")
     p.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
-    mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--duration-seconds", type=float, metavar="N", help="run N s, then stop")
-    mode.add_argument("--available-now", action="store_true", help="catch up, then stop")
-    p.add_argument("--trigger-seconds", type=int, default=10, help="micro-batch interval")
-    p.add_argument("--max-offsets-per-trigger", type=int, metavar="N", help="records per batch")
-    p.add_argument("--reset", action="store_true", help="drop the date's checkpoint and output")
+    runner.silver_arguments(p)
     p.set_defaults(func=_silver)
 
     p = sub.add_parser("bronze", help="Spark batch: Kafka -> bronze for a date (replaces it)")
@@ -74,23 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _silver(args: argparse.Namespace) -> int:
     from tripclick_spark.jobs import silver
 
-    if args.duration_seconds is not None and args.duration_seconds <= 0:
-        raise UserError("--duration-seconds must be positive")
-    settings = config.load()
-    result = silver.run(
-        _spark(f"tripclick-silver-{args.date}"),
-        settings,
-        args.date,
-        duration_seconds=args.duration_seconds,
-        available_now=args.available_now,
-        trigger_seconds=args.trigger_seconds,
-        max_offsets_per_trigger=args.max_offsets_per_trigger,
-        fresh=args.reset,
-    )
-    print(
-        f"silver {args.date}: {result.batches} batches, {result.silver_rows} clicks, "
-        f"{result.quarantined_rows} quarantined"
-    )
+    print(silver.run_args(_spark(f"tripclick-silver-{args.date}"), config.load(), args))
     return 0
 
 

@@ -26,6 +26,32 @@ def date_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return seconds
+
+
+def silver_arguments(parser: argparse.ArgumentParser) -> None:
+    """The silver job's options, for ``tripclick silver`` and for spark-submit alike."""
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--duration-seconds", type=_positive_seconds, metavar="N", help="run N s, then stop"
+    )
+    mode.add_argument("--available-now", action="store_true", help="catch up, then stop")
+    parser.add_argument("--trigger-seconds", type=int, default=10, help="micro-batch interval")
+    parser.add_argument(
+        "--max-offsets-per-trigger", type=int, metavar="N", help="cap on records per batch"
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="drop the date's checkpoint and output first"
+    )
+
+
 def spark_session(settings: Settings, app_name: str):
     """The job's SparkSession, with Python's warnings kept out of the job's output."""
     spark = session.build(settings, app_name)

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from tripclick import config
+from tripclick.commands import ExamplesFormatter
 from tripclick.errors import UserError
 from tripclick.generator import DaySpec, generate_day
 from tripclick.timeshift import parse_hhmm
@@ -23,15 +24,6 @@ The same arguments always write byte-identical files. Feed them to
 """
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Wraps the description; keeps the examples' line breaks."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if "\n" in text:
-            return super()._fill_text(text, width, indent)
-        return argparse.HelpFormatter._fill_text(self, text, width, indent)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "generate",
@@ -43,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "web server; a session always stays on one server."
         ),
         epilog=EXAMPLES,
-        formatter_class=_Formatter,
+        formatter_class=ExamplesFormatter,
     )
     p.add_argument("--date", required=True, help="the UTC day of the clicks, YYYY-MM-DD")
     p.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tripclick.commands import ExamplesFormatter
 from tripclick.producer import print_summary, produce_files
 
 EXAMPLES = """\
@@ -22,20 +23,12 @@ examples:
 
 Every line becomes one record of topic TRIPCLICK_TOPIC (default tripclick_raw_logs).
 Valid lines: key = SessionId, value = the nine fields + event_ts, event_date,
-dedup_key, source, produced_at. Invalid lines: sent unchanged without a key and with
-header reject_reason, and listed in the reject file with the reason. Ctrl-C or
-SIGTERM stops reading, delivers what was already accepted and prints the summary.
+dedup_key, source, produced_at. Invalid lines: sent unchanged without a key, with
+headers source, event_date and reject_reason, and listed in the reject file with the
+reason. Ctrl-C or SIGTERM stops reading, delivers what was already accepted and prints
+the summary.
 Exit code: 0 all delivered, 1 some records failed, 2 usage error, 130/143 stopped.
 """
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Wraps the description; keeps the examples' line breaks."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if "\n" in text:
-            return super()._fill_text(text, width, indent)
-        return argparse.HelpFormatter._fill_text(self, text, width, indent)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "from 24 hours into the daily window."
         ),
         epilog=EXAMPLES,
-        formatter_class=_Formatter,
+        formatter_class=ExamplesFormatter,
     )
     p.add_argument("--mode", choices=("realtime", "batch"), required=True, help="how to send")
     p.add_argument(

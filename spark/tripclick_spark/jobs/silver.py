@@ -13,6 +13,7 @@ the checkpoint; ``--reset`` starts the date over.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -240,37 +241,35 @@ def _stop_between_batches(query, patience_seconds: float = 120) -> None:
     query.stop()
 
 
+def run_args(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> str:
+    """Run with the options of :func:`runner.silver_arguments`; return the summary line."""
+    result = run(
+        spark,
+        settings,
+        args.date,
+        duration_seconds=args.duration_seconds,
+        available_now=args.available_now,
+        trigger_seconds=args.trigger_seconds,
+        max_offsets_per_trigger=args.max_offsets_per_trigger,
+        fresh=args.reset,
+    )
+    return (
+        f"silver {result.event_date}: {result.batches} batches, "
+        f"{result.silver_rows} clicks, {result.quarantined_rows} quarantined"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = runner.date_parser(
         "silver", "Kafka -> silver (validated, deduplicated) and quarantine, for one date."
     )
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--duration-seconds", type=float, help="run this long, then stop")
-    mode.add_argument("--available-now", action="store_true", help="catch up, then stop")
-    parser.add_argument("--trigger-seconds", type=int, default=10, help="micro-batch interval")
-    parser.add_argument("--max-offsets-per-trigger", type=int, help="cap on records per batch")
-    parser.add_argument(
-        "--reset", action="store_true", help="drop the date's checkpoint and output first"
-    )
+    runner.silver_arguments(parser)
     args = parser.parse_args(argv)
 
     def body() -> int:
         settings = runner.settings()
         spark = runner.spark_session(settings, f"tripclick-silver-{args.date}")
-        result = run(
-            spark,
-            settings,
-            args.date,
-            duration_seconds=args.duration_seconds,
-            available_now=args.available_now,
-            trigger_seconds=args.trigger_seconds,
-            max_offsets_per_trigger=args.max_offsets_per_trigger,
-            fresh=args.reset,
-        )
-        print(
-            f"silver {result.event_date}: {result.batches} batches, "
-            f"{result.silver_rows} clicks, {result.quarantined_rows} quarantined"
-        )
+        print(run_args(spark, settings, args))
         return 0
 
     return runner.run_main("silver", body)
