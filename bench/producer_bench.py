@@ -4,7 +4,7 @@ Both send a generated day of 1,000,000 TripClick records to the local broker, ea
 a fresh 3-partition topic, with the same acks (all), idempotence, compression (lz4),
 linger and batch size. ProducerPerformance replays the very values our producer
 builds (``--payload-file``), so record sizes match; ours also validates every line,
-computes the dedup key, builds the value and adds two headers.
+computes the dedup key and builds the value.
 
 A second, smaller run compares the two Python clients on the same pre-built values
 (no compression: kafka-python needs an extra package for lz4), to show why the
@@ -116,7 +116,7 @@ def run_ours(settings: config.Settings, files: list[Path]) -> dict:
         "elapsed_s": summary.elapsed_s,
         "records_per_s": summary.records_per_s,
         "client": f"confluent-kafka {confluent_kafka.version()} (librdkafka {confluent_kafka.libversion()[0]})",
-        "includes": "reading files, validating each line, dedup key, building the value, two headers",
+        "includes": "reading files, validating each line, dedup key, building the value",
         "producer_processes": os.cpu_count(),
     }
 
@@ -173,7 +173,6 @@ def client_comparison(settings: config.Settings, payloads: Path, n: int) -> dict
     """The two Python clients sending the same pre-built values, same settings, no compression."""
     values = payloads.read_bytes().splitlines()[:n]
     keys = [json.loads(v)["SessionId"].encode() for v in values]
-    headers = [("source", b"web-0"), ("event_date", b"2016-01-01")]
     results: dict[str, dict] = {}
 
     topic = fresh_topic(settings, "bench-client-confluent")
@@ -184,7 +183,7 @@ def client_comparison(settings: config.Settings, payloads: Path, n: int) -> dict
     for key, value in zip(keys, values, strict=True):
         while True:
             try:
-                producer.produce(topic, value, key, headers=headers)
+                producer.produce(topic, value, key)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -206,7 +205,7 @@ def client_comparison(settings: config.Settings, payloads: Path, n: int) -> dict
     )
     started = time.monotonic()
     for key, value in zip(keys, values, strict=True):
-        kp.send(topic, value=value, key=key, headers=headers)
+        kp.send(topic, value=value, key=key)
     kp.flush()
     elapsed = time.monotonic() - started
     kp.close()

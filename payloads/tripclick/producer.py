@@ -217,10 +217,13 @@ def connect(conf: dict, topic: str) -> Producer:
     try:
         meta = producer.list_topics(topic, timeout=15)
     except KafkaException as err:
-        raise UserError(
-            f"cannot reach Kafka at {bootstrap} ({err.args[0]}); start it (tripclick up) "
-            "or set TRIPCLICK_KAFKA_BOOTSTRAP"
-        ) from None
+        hint = "start it (tripclick up) or set TRIPCLICK_KAFKA_BOOTSTRAP"
+        if conf.get("security.protocol") == "SSL":
+            hint += (
+                "; over TLS also check that TRIPCLICK_KAFKA_SSL_CA is the CA that signed "
+                "the brokers' certificates"
+            )
+        raise UserError(f"cannot reach Kafka at {bootstrap} ({err.args[0]}); {hint}") from None
     info = meta.topics.get(topic)
     if info is None or info.error is not None:
         raise UserError(

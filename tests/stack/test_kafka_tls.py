@@ -224,6 +224,7 @@ def test_client_trusting_another_ca_is_refused(tls_broker, sample_files, tmp_pat
     message = produce_error(untrusting, sample_files[:1])
     assert "\n" not in message
     assert f"cannot reach Kafka at {tls_broker.kafka_bootstrap}" in message
+    assert "TRIPCLICK_KAFKA_SSL_CA" in message
 
 
 # ------------------------------------------------------------------ settings
