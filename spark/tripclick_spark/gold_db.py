@@ -7,12 +7,11 @@ sees either the old day or the new one, never half of each.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from importlib import resources
@@ -132,46 +131,40 @@ def migrate(settings: Settings) -> list[str]:
     return applied_now
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return r"\N"
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return value
+def arrow_csv(table: Any) -> io.BytesIO:
+    """A pyarrow Table as headerless CSV for COPY.
 
+    Arrow's writer is several times faster than Python rows through ``csv``; every
+    string is quoted (an empty title stays empty, not NULL), a null is an empty field
+    and timestamps are UTC with a ``Z``.
+    """
+    import pyarrow.csv as pa_csv
 
-def _copy_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
+    buf = io.BytesIO()
+    pa_csv.write_csv(table, buf, pa_csv.WriteOptions(include_header=False))
     buf.seek(0)
+    return buf
+
+
+def copy_csv(cur, table: str, columns: Sequence[str], data: io.BytesIO) -> None:
+    """COPY :func:`arrow_csv` output into ``gold.<table>``."""
     cur.copy_expert(
-        f"copy {SCHEMA}.{table} ({', '.join(columns)}) from stdin with (format csv, null '\\N')",
-        buf,
+        f"copy {SCHEMA}.{table} ({', '.join(columns)}) from stdin with (format csv)", data
     )
 
 
-def replace_date(
-    settings: Settings,
-    event_date: str,
-    marts: Mapping[str, Iterable[Sequence[Any]]],
-) -> dict[str, int]:
+def replace_date(settings: Settings, event_date: str, marts: Mapping[str, Any]) -> dict[str, int]:
     """Replace the date's rows of every mart in ``marts`` in one transaction.
 
-    ``marts`` maps a mart name to rows in :data:`MARTS` column order. Returns the
-    number of rows loaded per mart.
+    ``marts`` maps a mart name to a pyarrow Table with the :data:`MARTS` columns in
+    order. Returns the number of rows loaded per mart.
     """
     counts = {}
     with connect(settings) as conn, conn, conn.cursor() as cur:
         for table, rows in marts.items():
             columns = MARTS[table]
             cur.execute(f"delete from {SCHEMA}.{table} where event_date = %s", (event_date,))
-            _copy_rows(cur, table, columns, rows)
+            copy_csv(cur, table, columns, arrow_csv(rows))
             cur.execute(
                 f"select count(*) from {SCHEMA}.{table} where event_date = %s", (event_date,)
             )

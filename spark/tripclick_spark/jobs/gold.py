@@ -26,14 +26,9 @@ def transform(clicks: DataFrame) -> dict[str, DataFrame]:
     return {name: build(clicks).select(*gold_db.MARTS[name]) for name, build in marts.MARTS.items()}
 
 
-def _rows(frame: DataFrame) -> list[tuple]:
-    table = frame.toArrow()
-    return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
-
-
 def load(settings: Settings, event_date: str, frames: dict[str, DataFrame]) -> dict[str, int]:
     gold_db.migrate(settings)
-    return gold_db.replace_date(settings, event_date, {n: _rows(f) for n, f in frames.items()})
+    return gold_db.replace_date(settings, event_date, {n: f.toArrow() for n, f in frames.items()})
 
 
 def run(
