@@ -62,7 +62,9 @@ REASONS: dict[str, str] = {
     "bad_produced_at": "produced_at is missing or not an ISO-8601 time with a zone",
 }
 
-_DATE_RE = re.compile(r"^/Date\((-?\d{1,15})([+-]\d{4})?\)/$")
+# ASCII digits only: Python would read other scripts' digits (and \d match them) where
+# Spark, DuckDB and PostgreSQL would not.
+_DATE_RE = re.compile(r"/Date\((-?\d{1,15})([+-]\d{4})?\)/", re.ASCII)
 # Sanity bounds of a click time: 1990-01-01 .. 2100-01-01 UTC, in Unix ms.
 _MIN_MS = 631_152_000_000
 _MAX_MS = 4_102_444_800_000
@@ -290,10 +292,15 @@ def _click_ms(created: object) -> int | None:
     if type(created) is not str:
         return None
     digits = created[6:-2]
-    if created.startswith("/Date(") and created.endswith(")/") and digits.isdigit():
+    if (
+        created.startswith("/Date(")
+        and created.endswith(")/")
+        and digits.isascii()
+        and digits.isdigit()
+    ):
         ms = int(digits)  # the common shape, without the regex
     else:
-        m = _DATE_RE.match(created)
+        m = _DATE_RE.fullmatch(created)
         if m is None:
             return None
         ms = int(m.group(1))

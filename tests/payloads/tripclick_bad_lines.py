@@ -41,6 +41,14 @@ BAD_LINES: list[tuple[str, bytes]] = [
     ("bad_date_created", _with(DateCreated="/Date(abc)/")),
     ("bad_date_created", _with(DateCreated=1451606501933)),
     ("bad_date_created", _with(DateCreated="/Date(99)/")),  # 1970: out of range
+    ("bad_date_created", _with(DateCreated="/Date(\u00b2)/")),  # a digit int() cannot read
+    (
+        "bad_date_created",
+        _with(
+            DateCreated="/Date(\u0661\u0664\u0665\u0661\u0666\u0660\u0666\u0665\u0660\u0661\u0669\u0663\u0663)/"
+        ),
+    ),
+    ("bad_date_created", _with(DateCreated="/Date(1451606501933)/\n")),
     ("missing_document_id", _without("DocumentId")),
     ("bad_document_id", _with(DocumentId="5666868")),
     ("bad_document_id", _with(DocumentId=5.5)),
