@@ -74,6 +74,26 @@ _ONE_MS = timedelta(milliseconds=1)
 _MAX_ID = 2**63
 
 
+# The five fields a Kafka value appends to a log line's object (ARCHITECTURE 3.1).
+_VALUE = b'%b,"event_ts":"%b","event_date":"%b","dedup_key":"%b",%b'
+_last_tail: tuple[str, str, bytes] = ("", "", b"")
+
+
+def _tail(source: str, produced_at: str) -> bytes:
+    """``"source":...,"produced_at":"..."}``; the same for every line sent in one millisecond."""
+    global _last_tail
+    if _last_tail[0] != source or _last_tail[1] != produced_at:
+        tail = f'"source":{json.dumps(source)},"produced_at":"{produced_at}"}}'.encode()
+        _last_tail = (source, produced_at, tail)
+    return _last_tail[2]
+
+
+def _appended(line: bytes, event_ts: str, key: str, source: str, produced_at: str) -> bytes:
+    """A log line holding just the nine fields (ending in ``}``) with the five appended."""
+    ts = event_ts.encode()
+    return _VALUE % (line[:-1], ts, ts[:10], key.encode(), _tail(source, produced_at))
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A line or value that failed validation: ``reason`` is a code of :data:`REASONS`."""
@@ -136,22 +156,7 @@ class Event:
         event_ts = iso_utc(event_ms)
         event_date = event_ts[:10]
         if self._line is not None:
-            return b"".join(
-                (
-                    self._line[:-1],
-                    b',"event_ts":"',
-                    event_ts.encode(),
-                    b'","event_date":"',
-                    event_date.encode(),
-                    b'","dedup_key":"',
-                    self.dedup_key.encode(),
-                    b'","source":',
-                    json.dumps(source).encode(),
-                    b',"produced_at":"',
-                    produced_at.encode(),
-                    b'"}',
-                )
-            )
+            return _appended(self._line, event_ts, self.dedup_key, source, produced_at)
         obj = {name: self._fields[name] for name in FIELDS} if self._fields else self._nine()
         obj["event_ts"] = event_ts
         obj["event_date"] = event_date
@@ -453,25 +458,8 @@ def encode_line(
     if len(obj) != len(FIELDS):
         event = _event(obj, click_ms, doc, event_ts=event_ts, event_date="", event_ms=event_ms)
         return sid, event.value_bytes(source, produced_at, event_ms), event_ts[:10]
-    tail = _tail(source, produced_at)
-    ts = event_ts.encode()
-    key = dedup_key(sid, doc, click_ms).encode()
-    value = _VALUE % (data.rstrip()[:-1], ts, ts[:10], key, tail)
+    value = _appended(data.rstrip(), event_ts, dedup_key(sid, doc, click_ms), source, produced_at)
     return sid, value, event_ts[:10]
-
-
-# The five fields encode_line appends to a log line's object (ARCHITECTURE 3.1).
-_VALUE = b'%b,"event_ts":"%b","event_date":"%b","dedup_key":"%b",%b'
-_last_tail: tuple[str, str, bytes] = ("", "", b"")
-
-
-def _tail(source: str, produced_at: str) -> bytes:
-    """``"source":...,"produced_at":"..."}``; the same for every line sent in one millisecond."""
-    global _last_tail
-    if _last_tail[0] != source or _last_tail[1] != produced_at:
-        tail = f'"source":{json.dumps(source)},"produced_at":"{produced_at}"}}'.encode()
-        _last_tail = (source, produced_at, tail)
-    return _last_tail[2]
 
 
 class ValueFields(tuple):
