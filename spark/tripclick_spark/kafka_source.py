@@ -7,6 +7,13 @@ from pyspark.sql import DataFrame, SparkSession
 from tripclick import kafka_security
 from tripclick.config import Settings
 
+# 5M records on 3 partitions → 21 tasks: on 2 cores the last round leaves one core idle
+# for ~2% of the read instead of a third of it.
+MAX_RECORDS_PER_TASK = 250_000
+# The batch reader ignores the cap above; it splits each partition's offsets into parts
+# (rounded per partition) so that there are at least this many tasks per core.
+TASKS_PER_CORE = 3
+
 
 def _options(spark: SparkSession, settings: Settings) -> dict[str, str]:
     return {
@@ -17,8 +24,9 @@ def _options(spark: SparkSession, settings: Settings) -> dict[str, str]:
         # Records removed by retention are gone either way; the reconciliation reports it.
         "failOnDataLoss": "false",
         # One task per Kafka partition leaves cores idle (3 partitions on 2 cores take two
-        # rounds, the second on one core); splitting the offset ranges evens the rounds out.
-        "minPartitions": str(2 * spark.sparkContext.defaultParallelism),
+        # rounds, the second on one core): split a big day into many even tasks.
+        "maxRecordsPerPartition": str(MAX_RECORDS_PER_TASK),
+        "minPartitions": str(TASKS_PER_CORE * spark.sparkContext.defaultParallelism),
         # Bigger fetches: the default 1 MB per partition means many round trips per task.
         "kafka.max.partition.fetch.bytes": str(8 * 1024 * 1024),
         # Plain text locally; TLS trusting the platform CA on the aws cluster.
