@@ -1,18 +1,27 @@
 """Batch mode on several cores: N producer processes, each owning a share of the sessions.
 
 Validating and encoding a line costs more CPU than sending it, so a big batch run is
-split by session: every process reads the input, keeps the lines whose ``SessionId``
-hashes to it (a cheap byte search, no JSON parsing) and runs the ordinary send loop
-with its own idempotent producer. A session's lines stay in one process in file order,
-so their order in Kafka is the same as with one process. Lines without a readable
-``SessionId`` go to process 0. The parent only adds up the counts, writes the reject
-file and turns SIGTERM/SIGINT into a stop that every process honours (each one flushes
-what it accepted).
+split over processes, each running the ordinary send loop with its own idempotent
+producer:
+
+- when the files divide evenly among the processes (a day is one log per web server,
+  and the load balancer keeps a session on one server), each process takes whole files;
+- otherwise every process reads every file and keeps the lines whose ``SessionId``
+  hashes to it (a cheap byte search, no JSON parsing); lines without a readable
+  ``SessionId`` go to process 0. Reading and testing every line in every process costs
+  about 3 µs of CPU per line (a 1M-line day on two processes: 4.9 s against 1.8 s for
+  whole files), a fifth of what sending a line costs, which is why whole files come first.
+
+Either way a file's lines of one session stay in one process in file order, so their
+order in Kafka is the same as with one process. The parent only adds up the counts,
+writes the reject file and turns SIGTERM/SIGINT into a stop that every process honours
+(each one flushes what it accepted).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import signal
 import time
@@ -25,6 +34,8 @@ from tripclick.errors import UserError
 from tripclick.events import Rejection
 
 _KEY = b'"SessionId"'
+# Whole files per process only when no process gets more than this times an even share.
+_BALANCE = 1.1
 
 
 def owner(line: bytes, processes: int) -> int:
@@ -76,12 +87,29 @@ class _Collect:
         self.rows.append((file, line_no, rej.reason, rej.detail, rej.raw))
 
 
-def _items(files: list[str], index: int, processes: int) -> Iterator[tuple]:
+def file_shares(files: list[str], processes: int) -> list[list[str]] | None:
+    """Whole files for each process (in input order), or None when they do not balance."""
+    if len(files) < processes:
+        return None
+    sizes = {name: os.path.getsize(name) for name in files}
+    loads = [0] * processes
+    owners = {}
+    for name in sorted(files, key=lambda n: -sizes[n]):  # biggest first onto the lightest
+        i = loads.index(min(loads))
+        loads[i] += sizes[name]
+        owners[name] = i
+    if max(loads) > _BALANCE * sum(loads) / processes:
+        return None
+    return [[name for name in files if owners[name] == i] for i in range(processes)]
+
+
+def _items(files: list[str], index: int, processes: int, whole: bool) -> Iterator[tuple]:
+    """The lines this process sends: all of ``files`` when ``whole``, else its sessions."""
     for name in files:
         with open(name, "rb") as fh:
             for no, line in enumerate(fh, 1):
                 line = line.rstrip(b"\r\n")
-                if line.strip() and owner(line, processes) == index:
+                if line.strip() and (whole or owner(line, processes) == index):
                     yield None, name, no, line
 
 
@@ -89,6 +117,7 @@ def _worker(
     index: int,
     processes: int,
     files: list[str],
+    whole: bool,
     conf: dict,
     topic: str,
     source: str,
@@ -110,7 +139,7 @@ def _worker(
     collect = _Collect()
     counter = _Counter(counters, index)
     p._run(
-        _items(files, index, processes),
+        _items(files, index, processes, whole),
         sender,
         collect,
         summary,
@@ -158,13 +187,15 @@ def run(
     results = ctx.Queue()
     conf = {k: v for k, v in conf.items() if k != "on_delivery"}
     names = [str(f) for f in files]
+    shares = file_shares(names, processes)
     procs = [
         ctx.Process(
             target=_worker,
             args=(
                 i,
                 processes,
-                names,
+                names if shares is None else shares[i],
+                shares is not None,
                 conf,
                 topic,
                 summary.source,

@@ -20,6 +20,7 @@ from kafka.partitioner import murmur2
 from tripclick.events import Event, parse_line, validate_value
 from tripclick.generator import DaySpec, generate_day
 from tripclick.producer import produce_files
+from tripclick.producer_pool import file_shares
 from tripclick.stack.kafka import Kafka
 
 pytestmark = pytest.mark.stack
@@ -36,16 +37,24 @@ def headers_of(msg) -> dict[str, bytes]:
     return dict(msg.headers() or [])
 
 
-@pytest.mark.parametrize("workers", [0, 2], ids=["one-process", "two-producer-processes"])
+@pytest.mark.parametrize(
+    ("workers", "one_file"),
+    [(0, False), (2, False), (2, True)],
+    ids=["one-process", "two-processes-whole-files", "two-processes-by-session"],
+)
 def test_batch_sends_every_line_with_the_right_keys_and_partitions(
-    stack_services, fresh_topic, tmp_path, workers
+    stack_services, fresh_topic, tmp_path, workers, one_file
 ):
     day = generate_day(
         DaySpec(DAY, 3_000, seed=3, duplicate_rate=0.02, malformed_rate=0.02), tmp_path / "day"
     )
+    files = day.files
+    if one_file:  # one file cannot be shared out whole: the processes split it by session
+        files = [tmp_path / f"{DAY}_all.jsonl"]
+        files[0].write_bytes(b"".join(p.read_bytes() for p in day.files))
     rejects = tmp_path / "rejects.jsonl"
     summary = produce_files(
-        day.files,
+        files,
         mode="batch",
         source="web-7",
         settings=stack_services,
@@ -61,7 +70,7 @@ def test_batch_sends_every_line_with_the_right_keys_and_partitions(
     assert len(records) == 3_000
     # Each session's records stay in file order in one partition (ARCHITECTURE 3.1). Sessions
     # of different producer processes may interleave, so the order is checked per session.
-    order = [parse_line(line) for p in day.files for line in p.read_bytes().splitlines()]
+    order = [parse_line(line) for p in files for line in p.read_bytes().splitlines()]
     position = {}
     for i, event in enumerate(e for e in order if isinstance(e, Event)):
         position.setdefault(event.dedup_key, i)
@@ -73,7 +82,7 @@ def test_batch_sends_every_line_with_the_right_keys_and_partitions(
             partitions_of[m.key()].add(m.partition())
     assert all(len(p) == 1 for p in partitions_of.values())
     assert all(p == sorted(p) for p in by_session.values())
-    lines = collections.Counter(line for p in day.files for line in p.read_bytes().splitlines())
+    lines = collections.Counter(line for p in files for line in p.read_bytes().splitlines())
     valid = [m for m in records if m.key() is not None]
     invalid = [m for m in records if m.key() is None]
     assert (len(valid), len(invalid)) == (2_940, 60)
@@ -262,3 +271,21 @@ def _topic_has(settings, topic: str, n: int) -> bool:
         return total >= n
     finally:
         consumer.close()
+
+
+def test_whole_files_go_to_the_processes_only_when_they_balance(tmp_path):
+    def files(*sizes: int) -> list[str]:
+        names = []
+        for i, size in enumerate(sizes):
+            path = tmp_path / f"web-{i}.jsonl"
+            path.write_bytes(b"x" * size)
+            names.append(str(path))
+        return names
+
+    a, b, c, d = files(100, 100, 100, 100)
+    assert file_shares([a, b], 2) == [[a], [b]]
+    assert file_shares([a, b, c, d], 2) == [[a, c], [b, d]]  # input order kept in a share
+    assert file_shares([a, b, c], 2) is None  # 200 against 100: one process would wait
+    big, small = files(300, 100)[:2]
+    assert file_shares([big, small], 2) is None
+    assert file_shares([a], 2) is None
