@@ -3,7 +3,8 @@
 Each micro-batch's valid, deduplicated clicks are aggregated in Spark into three small
 partial tables keyed by ``(event_date, batch_id, ...)``; the views of migration
 ``V002__live_marts`` sum them for Superset: traffic per minute, top documents of the last
-hour, clinical-area trend over 24 h and anomalous sessions.
+hour, clinical-area trend over 24 h and anomalous sessions. Document minutes are kept
+for the batch's last hour only (:func:`last_hour`): no view reads older ones.
 
 Replay-safe: a batch re-run after a crash deletes its own ``(event_date, batch_id)`` rows
 and inserts the new ones in one transaction. Batch 0 clears the whole date first: a query
@@ -79,11 +80,29 @@ def area_hours(clicks: DataFrame) -> DataFrame:
     )
 
 
+_MINUTE_US = 60_000_000
+
+
+def last_hour(clicks: DataFrame) -> DataFrame:
+    """The clicks of the batch's last hour: the only document minutes a view ever reads.
+
+    ``live_top_documents_last_hour`` looks back 59 minutes from the latest minute of all
+    the data, which is never earlier than the batch's own latest minute for as long as
+    the batch's rows are stored. A whole day caught up in one batch so stores an hour of
+    document minutes instead of a day of them.
+    """
+    latest = clicks.agg(F.max(F.unix_micros("event_ts"))).first()[0]
+    if latest is None:
+        return clicks
+    start = (latest // _MINUTE_US - 59) * _MINUTE_US
+    return clicks.where(F.unix_micros("event_ts") >= F.lit(start))
+
+
 def partials(clicks: DataFrame, event_date: str, batch_id: int) -> dict[str, DataFrame]:
     """The batch's three partial aggregates in the tables' column order."""
     builders = {
         "live_session_minutes": session_minutes,
-        "live_document_minutes": document_minutes,
+        "live_document_minutes": lambda batch: document_minutes(last_hour(batch)),
         "live_area_hours": area_hours,
     }
     out = {}

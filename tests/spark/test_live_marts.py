@@ -209,6 +209,13 @@ def test_one_batch_gives_the_views(spark, gold, stack_services):
         (11, "Statins", 1, 3),
     ]
     assert top[0][4:] == (at(8, 51), at(9, 50))
+    # Only the last hour's document minutes are stored: Iron's 8:10 could never be shown.
+    with gold.cursor() as cur:
+        cur.execute(
+            "select min(minute), count(*) from gold.live_document_minutes where event_date = %s",
+            (DAY,),
+        )
+        assert cur.fetchone() == (at(9, 0), 5)
 
 
 def test_replaying_a_batch_changes_nothing(spark, gold, stack_services):
