@@ -33,8 +33,6 @@ PARSED_FIELDS = T.StructType(
         T.StructField("date_created", T.StringType(), True),
         T.StructField("click_ms", T.LongType(), True),
         T.StructField("event_ms", T.LongType(), True),
-        T.StructField("value_event_date", T.StringType(), True),
-        T.StructField("dedup_key", T.StringType(), True),
         T.StructField("source", T.StringType(), True),
         T.StructField("produced_at", T.StringType(), True),
     ]
@@ -43,6 +41,7 @@ KEY_FIELDS = T.StructType(
     [
         T.StructField("record_key", T.StringType(), False),
         T.StructField("reject_reason", T.StringType(), True),
+        T.StructField("value_source", T.StringType(), True),
     ]
 )
 
@@ -97,7 +96,7 @@ def _parse_batches(batches: Iterator) -> Iterator:
                 rows.append((False, _raw_key(raw), r.reason, r.message, *tail))
                 kept.append(raw)
                 continue
-            obj, click_ms, doc, key, ts, event_date, source, produced_at = r
+            obj, click_ms, doc, key, ts, _event_date, source, produced_at = r
             rows.append(
                 (
                     True,
@@ -115,8 +114,6 @@ def _parse_batches(batches: Iterator) -> Iterator:
                     obj["DateCreated"],
                     click_ms,
                     datetime_to_ms(ts),
-                    event_date,
-                    key,
                     source,
                     produced_at,
                 )
@@ -137,19 +134,21 @@ def _key_batches(batches: Iterator) -> Iterator:
     from tripclick.events import Rejection, check_value
 
     for batch in batches:
-        keys, reasons = [], []
+        keys, reasons, sources = [], [], []
         for raw in batch.column("value").to_pylist():
             raw = raw or b""
             r = check_value(raw)
             if type(r) is Rejection:
                 keys.append(_raw_key(raw))
                 reasons.append(r.reason)
+                sources.append(None)
             else:
                 keys.append(r[3])
                 reasons.append(None)
-        arrays = [*batch.columns, pa.array(keys, pa.string()), pa.array(reasons, pa.string())]
+                sources.append(r[6])
+        new = [pa.array(column, pa.string()) for column in (keys, reasons, sources)]
         yield pa.RecordBatch.from_arrays(
-            arrays, names=[*batch.schema.names, "record_key", "reject_reason"]
+            [*batch.columns, *new], names=[*batch.schema.names, *KEY_FIELDS.names]
         )
 
 
@@ -172,8 +171,6 @@ def _arrow_types() -> dict:
         "date_created": pa.string(),
         "click_ms": pa.int64(),
         "event_ms": pa.int64(),
-        "value_event_date": pa.string(),
-        "dedup_key": pa.string(),
         "source": pa.string(),
         "produced_at": pa.string(),
     }
@@ -186,7 +183,8 @@ def parse(records: DataFrame) -> DataFrame:
     """Validate every record's value with the event model; add :data:`PARSED_FIELDS`.
 
     ``ok`` says whether it passed; ``record_key`` is its ``dedup_key`` when valid and
-    ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once.
+    ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once (the
+    value's ``event_date`` is ``record_date``, already checked by :func:`of_date`).
     ``value`` is kept for invalid records only (quarantine keeps it; silver does not).
     """
     schema = T.StructType(records.schema.fields + PARSED_FIELDS.fields)
@@ -194,6 +192,6 @@ def parse(records: DataFrame) -> DataFrame:
 
 
 def with_record_key(records: DataFrame) -> DataFrame:
-    """Add ``record_key`` and ``reject_reason`` (see :func:`parse`) without the parsed fields."""
+    """Add ``record_key``, ``reject_reason`` (see :func:`parse`) and a valid value's ``source``."""
     schema = T.StructType(records.schema.fields + KEY_FIELDS.fields)
     return records.mapInArrow(_key_batches, schema)

@@ -46,14 +46,18 @@ def transform(kafka_records: DataFrame, event_date: str, ingested_at: dt.datetim
             F.col("timestamp").alias("kafka_timestamp"),
             F.col("timestampType").alias("kafka_timestamp_type"),
             "headers",
-            # An invalid record's source is a header; a valid one's is in its value.
-            F.coalesce(
-                records.header("source"),
-                F.get_json_object(F.col("value").cast("string"), "$.source"),
-            ).alias("source"),
         )
     )
-    return keyed.withColumn("ingested_at", F.lit(ingested_at)).select(*BRONZE_COLUMNS)
+    # An invalid record's source is a header; a valid one's is in its value, read by the
+    # validation. The JSON path only runs for a record with neither (coalesce stops early).
+    source = F.coalesce(
+        records.header("source"),
+        "value_source",
+        F.get_json_object(F.col("value").cast("string"), "$.source"),
+    )
+    return keyed.withColumns({"source": source, "ingested_at": F.lit(ingested_at)}).select(
+        *BRONZE_COLUMNS
+    )
 
 
 def load(frame: DataFrame, settings: Settings, event_date: str) -> None:

@@ -60,6 +60,7 @@ def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataF
     """Drop repeated valid clicks (same ``dedup_key``); keep every invalid record.
 
     An invalid record is identified by its Kafka position, so all of them reach quarantine.
+    Columns no sink reads are dropped here, before the shuffle and the batch's cache.
     """
     event_ts = F.timestamp_millis("event_ms")
     keyed = (
@@ -71,6 +72,7 @@ def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataF
                 F.concat_ws("-", F.lit("bad"), "partition", "offset")
             ),
         )
+        .drop("event_ms", "record_date")
     )
     if not parsed.isStreaming:  # a batch (tests, backfills) has no watermark to keep
         return keyed.dropDuplicates(["dedup_id"])
@@ -80,7 +82,7 @@ def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataF
 def silver_rows(clicks: DataFrame) -> DataFrame:
     """The valid clicks in silver's columns (``event_date`` is the partition directory)."""
     return clicks.where(F.col("ok")).select(
-        F.timestamp_millis("event_ms").alias("event_ts"),
+        "event_ts",
         "session_id",
         "document_id",
         "url",
@@ -91,7 +93,7 @@ def silver_rows(clicks: DataFrame) -> DataFrame:
         "documents",
         "date_created",
         F.timestamp_millis("click_ms").alias("click_ts"),
-        "dedup_key",
+        F.col("record_key").alias("dedup_key"),
         "source",
         F.col("produced_at").cast("timestamp").alias("produced_at"),
         F.col("partition").alias("kafka_partition"),
