@@ -1,11 +1,13 @@
 """``tripclick run-day``: one whole day on the local stack without Airflow.
 
-Produce the files (batch mode, one web server per file), catch silver up, rewrite
+Produce the files (batch mode, one web server per file, all at once), catch silver up, rewrite
 bronze, load gold and reconcile, all in one SparkSession; then print a summary table.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,24 +62,38 @@ def _timed(result: DayResult, name: str, fn: Callable[[], Any]) -> Any:
     return out
 
 
+def _produce_file(job: tuple[Path, str, str, Settings]) -> Any:
+    from tripclick.producer import produce_files
+
+    path, source, event_date, settings = job
+    return produce_files([path], mode="batch", source=source, day=event_date, settings=settings)
+
+
 def produce(settings: Settings, paths: list[Path], event_date: str) -> tuple[int, int, int]:
     """Send each file as its own web server (``web-0``, ``web-1``, ...); (lines, valid, rejected).
 
-    The producer spreads a big file over the machine's cores itself.
+    The web servers send at the same time, as on the fleet: one process per file, as many
+    at once as there are cores. A single file is spread over the cores by the producer.
     """
-    from tripclick.producer import produce_files
-
-    lines = valid = rejected = 0
-    for i, path in enumerate(paths):
-        summary = produce_files(
-            [path], mode="batch", source=f"web-{i}", day=event_date, settings=settings
-        )
+    jobs = [(path, f"web-{i}", event_date, settings) for i, path in enumerate(paths)]
+    if len(jobs) == 1:
+        summaries = [_produce_file(jobs[0])]
+    else:
+        pool = multiprocessing.get_context("spawn").Pool(min(len(jobs), os.cpu_count() or 1))
+        try:
+            summaries = pool.map(_produce_file, jobs, chunksize=1)
+        finally:
+            # A Ctrl-C reaches the workers too: each flushes what it accepted and returns.
+            pool.close()
+            pool.join()
+    for (path, *_), summary in zip(jobs, summaries, strict=True):
         if not summary.ok:
             raise UserError(f"producing {path} failed: {summary.line()}")
-        lines += summary.lines
-        valid += summary.valid
-        rejected += summary.rejected
-    return lines, valid, rejected
+    return (
+        sum(s.lines for s in summaries),
+        sum(s.valid for s in summaries),
+        sum(s.rejected for s in summaries),
+    )
 
 
 def run(

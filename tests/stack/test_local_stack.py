@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import uuid
 
 import pytest
 
-from tripclick.stack import process, s3
+from tripclick.stack import kafka, process, s3
 
 pytestmark = pytest.mark.stack
 
@@ -128,3 +129,11 @@ def test_port_probe_sees_listening_services(stack_services):
     assert process.port_open(stack_services.kafka_port)
     assert process.port_open(stack_services.s3_port)
     assert process.port_open(stack_services.pg_port)
+
+
+def test_cluster_ids_never_look_like_an_option():
+    # One random id in 64 starts with "-", which the storage tool reads as an option
+    # ("--cluster-id: expected one argument") and the broker never starts.
+    ids = [kafka.new_cluster_id() for _ in range(2_000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert all(len(i) == 22 and len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)

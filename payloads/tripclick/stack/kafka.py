@@ -38,6 +38,18 @@ logger.state.level = warn
 """
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (22 characters of URL-safe base64).
+
+    Never one starting with "-": the storage tool would read it as an option and fail
+    (one id in 64 would), which is why Kafka's own ``Uuid.randomUuid`` skips them too.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class Kafka(Service):
     name = "kafka"
 
@@ -133,7 +145,7 @@ class Kafka(Service):
         (self.dir / "log4j2.properties").write_text(LOG4J2)
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         log = self.settings.log_dir / "kafka-format.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
