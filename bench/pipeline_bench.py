@@ -197,10 +197,11 @@ def bench_size(base: config.Settings, records: int, spark_memory: str) -> dict:
     log(run_day.summary_table(result, settings))
     stages = {s.name: s.seconds for s in result.stages}
     stages["spark start"] = spark_start
-    total = round(sum(stages.values()), 2)
+    # Wall times: bronze runs alongside silver and gold, so the stages overlap.
+    total = round(result.seconds + spark_start, 2)
     duck_seconds, duck = duckdb_marts(files)
     duck_marts = round(duck_seconds, 2)
-    gold_path = stages["silver"] + stages["bronze"] + stages["gold"] + stages["reconcile"]
+    jobs_s = result.seconds - stages["produce"]
     return {
         "records": records,
         "lines": sum(1 for f in files for _ in open(f, "rb")),
@@ -208,8 +209,8 @@ def bench_size(base: config.Settings, records: int, spark_memory: str) -> dict:
         "end_to_end_s": total,
         "duckdb_marts_s": duck_marts,
         "ratio_end_to_end_spark_over_duckdb": round(total / duck_marts, 2),
-        "ratio_jobs_spark_over_duckdb": round(gold_path / duck_marts, 2),
-        "spark_jobs_s": round(gold_path, 2),
+        "ratio_jobs_spark_over_duckdb": round(jobs_s / duck_marts, 2),
+        "spark_jobs_s": round(jobs_s, 2),
         "reconciliation": {
             k: v for k, v in result.reconciliation.items() if k not in ("mismatches",)
         },

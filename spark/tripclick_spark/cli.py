@@ -124,6 +124,7 @@ def _run_day(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "event_date": result.event_date,
+                    "seconds": result.seconds,
                     "stages": [s.__dict__ for s in result.stages],
                     "loaded": result.loaded,
                     "reconciliation": result.reconciliation,

@@ -34,6 +34,9 @@ def local_conf(settings: Settings, shuffle_partitions: int = 4) -> dict[str, str
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # Pools for jobs run side by side (run-day's bronze); one thread's jobs stay FIFO.
+        "spark.scheduler.mode": "FAIR",
+        "spark.scheduler.allocation.file": str(Path(__file__).with_name("fairscheduler.xml")),
         "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.connection.ssl.enabled": str(

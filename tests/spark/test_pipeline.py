@@ -68,6 +68,11 @@ def test_sample_day_silver_has_every_click(sample_day, spark, pipeline):
         0,
         562,
     )
+    # Bronze ran alongside silver and gold, and is reported between them.
+    stages = {s.name: s for s in result.stages}
+    assert list(stages) == ["produce", "silver", "bronze", "gold", "reconcile"]
+    assert stages["bronze"].records == rec["bronze_records"] == 562
+    assert stages["bronze"].note.startswith("alongside")
 
 
 def test_sample_day_marts_match_plain_python(sample_day, sample_files):
