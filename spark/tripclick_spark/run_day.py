@@ -134,11 +134,10 @@ def run(
     try:
         _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce_input)
     except reconcile.ReconciliationError:
-        result.seconds = round(time.monotonic() - started, 2)
         if reconcile_failure_raises:
             raise
-        return result
-    result.seconds = round(time.monotonic() - started, 2)
+    finally:
+        result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
