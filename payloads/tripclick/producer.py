@@ -35,7 +35,7 @@ from confluent_kafka import KafkaException, Producer
 
 from tripclick import config
 from tripclick.errors import UserError
-from tripclick.events import Event, Rejection, encode_line, iso_utc, parse_line
+from tripclick.events import Event, Rejection, encode_line, encode_lines, iso_utc, parse_line
 from tripclick.progress import Progress
 from tripclick.timeshift import Shift
 
@@ -44,6 +44,8 @@ COMPRESSION = "lz4"
 DELIVERY_TIMEOUT_MS = 300_000
 # Below this input size, starting more producer processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# Lines a batch run encodes at once; also how often it polls, counts and checks for a stop.
+CHUNK = 1000
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
@@ -191,7 +193,7 @@ def _read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with open(path, "rb") as fh:
         for no, line in enumerate(fh, 1):
             line = line.rstrip(b"\r\n")
-            if line.strip():
+            if line and not line.isspace():
                 yield no, line
 
 
@@ -374,8 +376,11 @@ def produce_files(
                 producer_pool.run(
                     files, workers, conf, topic, summary, rejects, bar, stop, reject_day
                 )
+            elif shift is None:
+                _run_batch(_chunks(files), sender, rejects, summary, bar, stop, reject_day)
+                sender.flush(bar)
             else:
-                items = _batch_items(files) if shift is None else _realtime_items(files, shift)
+                items = _realtime_items(files, shift)
                 _run(items, sender, rejects, summary, bar, stop, reject_day, shift, speed)
                 sender.flush(bar)
             summary.stopped_by = stop.signal_name
@@ -389,19 +394,30 @@ def produce_files(
     return summary
 
 
-# An item to send: (event time in ms or None, file, line number, raw line).
-Item = tuple[int | None, str, int, bytes]
-
-
-def _batch_items(files: list[Path]) -> Iterator[Item]:
+def _chunks(
+    files: list[Path] | list[str], keep: Callable[[bytes], bool] | None = None
+) -> Iterator[tuple[str, list[int], list[bytes]]]:
+    """(file, line numbers, lines) of up to :data:`CHUNK` non-blank lines ``keep`` accepts."""
     for path in files:
         name = str(path)
-        for no, line in _read_lines(path):
-            yield None, name, no, line
+        numbers: list[int] = []
+        lines: list[bytes] = []
+        for no, line in _read_lines(Path(path)):
+            if keep is None or keep(line):
+                numbers.append(no)
+                lines.append(line)
+                if len(lines) == CHUNK:
+                    yield name, numbers, lines
+                    numbers, lines = [], []
+        if lines:
+            yield name, numbers, lines
 
 
-def _realtime_items(files: list[Path], shift: Shift) -> Iterator[Item]:
-    """All lines of all files in replayed-time order; a bad line keeps its neighbour's time."""
+def _realtime_items(files: list[Path], shift: Shift) -> Iterator[tuple[int, str, int, bytes]]:
+    """(replayed ms, file, line number, line) of every line in replayed-time order.
+
+    A bad line keeps its neighbour's time.
+    """
     to_shifted = shift.shifter()
     keyed: list[tuple[int, int, int, str, bytes]] = []
     for file_no, path in enumerate(files):
@@ -417,38 +433,107 @@ def _realtime_items(files: list[Path], shift: Shift) -> Iterator[Item]:
         yield (at if at >= 0 else first_valid), name, no, line
 
 
-def _run(
-    items: Iterator[Item],
+def _reject(
+    rej: Rejection,
+    sender: _Sender,
+    rejects: _RejectFile,
+    summary: Summary,
+    name: str,
+    no: int,
+    reject_day: str,
+) -> None:
+    """Send a bad line as it is, with its reason in the headers, and count and file it."""
+    sender.send(
+        rej.raw,
+        None,
+        [
+            ("source", summary.source.encode()),
+            ("event_date", reject_day.encode()),
+            ("reject_reason", rej.reason.encode()),
+        ],
+    )
+    summary.rejected += 1
+    reasons = summary.rejects_by_reason
+    reasons[rej.reason] = reasons.get(rej.reason, 0) + 1
+    rejects.write(rej, name, no, reject_day)
+
+
+def _progress(n: int, sender: _Sender, summary: Summary, bar: Progress) -> None:
+    sender.producer.poll(0)
+    summary.lines = n
+    summary.valid = n - summary.rejected
+    sender.count()
+    bar.update(summary)
+
+
+def _run_batch(
+    chunks: Iterator[tuple[str, list[int], list[bytes]]],
     sender: _Sender,
     rejects: _RejectFile,
     summary: Summary,
     bar: Progress,
     stop: _StopFlag,
     reject_day: str,
-    shift: Shift | None,
+) -> None:
+    """Send the lines as fast as the broker takes them, a chunk at a time.
+
+    ``produced_at`` is the time a chunk is encoded, a few milliseconds before its sends.
+    """
+    source = summary.source
+    topic, produce = sender.topic, sender.produce
+    n = 0
+    for name, numbers, lines in chunks:
+        if stop.event.is_set():
+            break
+        produced_at = iso_utc(int(time.time() * 1000))
+        sent = 0
+        for i, encoded in enumerate(encode_lines(lines, source, produced_at)):
+            if encoded is None:
+                encoded = encode_line(lines[i], source, produced_at)
+                if type(encoded) is not tuple:
+                    _reject(encoded, sender, rejects, summary, name, numbers[i], reject_day)
+                    continue
+            try:
+                # The value carries source and event_date; headers would cost a third of the send.
+                produce(topic, encoded[1], encoded[0])
+                sent += 1
+            except BufferError:
+                sender.send(encoded[1], encoded[0])  # waits for room in the queue
+        sender.queued += sent
+        n += len(lines)
+        _progress(n, sender, summary, bar)
+    summary.lines = n
+    summary.valid = n - summary.rejected
+
+
+def _run(
+    items: Iterator[tuple[int, str, int, bytes]],
+    sender: _Sender,
+    rejects: _RejectFile,
+    summary: Summary,
+    bar: Progress,
+    stop: _StopFlag,
+    reject_day: str,
+    shift: Shift,
     speed: float,
 ) -> None:
+    """Send each line when its replayed time, divided by ``speed``, has come."""
     source = summary.source
-    source_b = source.encode()
-    reject_day_b = reject_day.encode()
-    to_shifted: Callable[[int], int] | None = shift.shifter() if shift else None
-    poll = sender.producer.poll
-    send = sender.send
+    to_shifted = shift.shifter()
     wall0 = data0 = None
     produced_at, produced_tick = "", -1.0
     n = 0
     for at, name, no, line in items:
         if stop.event.is_set():
             break
-        if at is not None:
-            # Pace by replayed time: wait until (at - first) / speed has passed.
-            if wall0 is None:
-                wall0, data0 = time.monotonic(), at
-            delay = (at - data0) / 1000 / speed - (time.monotonic() - wall0)
-            if delay > 0:
-                poll(0)
-                if stop.event.wait(delay):
-                    break
+        # Pace by replayed time: wait until (at - first) / speed has passed.
+        if wall0 is None:
+            wall0, data0 = time.monotonic(), at
+        delay = (at - data0) / 1000 / speed - (time.monotonic() - wall0)
+        if delay > 0:
+            sender.producer.poll(0)
+            if stop.event.wait(delay):
+                break
         now = time.time()
         if now - produced_tick >= 0.001:
             produced_tick = now
@@ -456,28 +541,11 @@ def _run(
         encoded = encode_line(line, source, produced_at, to_shifted)
         n += 1
         if type(encoded) is tuple:
-            # The value carries source and event_date; headers would cost a third of the send.
-            send(encoded[1], encoded[0])
+            sender.send(encoded[1], encoded[0])
         else:
-            send(
-                encoded.raw,
-                None,
-                [
-                    ("source", source_b),
-                    ("event_date", reject_day_b),
-                    ("reject_reason", encoded.reason.encode()),
-                ],
-            )
-            summary.rejected += 1
-            reasons = summary.rejects_by_reason
-            reasons[encoded.reason] = reasons.get(encoded.reason, 0) + 1
-            rejects.write(encoded, name, no, reject_day)
+            _reject(encoded, sender, rejects, summary, name, no, reject_day)
         if n % 2000 == 0:
-            poll(0)
-            summary.lines = n
-            summary.valid = n - summary.rejected
-            sender.count()
-            bar.update(summary)
+            _progress(n, sender, summary, bar)
     summary.lines = n
     summary.valid = n - summary.rejected
 

@@ -1,7 +1,7 @@
 """Entry point of the producer image: ``tripclick generate`` and ``tripclick produce`` only.
 
 The web servers run nothing else, so the image carries neither the Spark jobs nor
-the dashboards and needs only confluent-kafka, xxhash, orjson and rich.
+the dashboards and needs only confluent-kafka, xxhash, msgspec and rich.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ import queue
 import signal
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tripclick.errors import UserError
@@ -49,22 +49,6 @@ def owner(line: bytes, processes: int) -> int:
     if end < 0:
         return 0
     return zlib.crc32(line[start + 1 : end]) % processes
-
-
-class _Stop:
-    """Duck-types _StopFlag for the send loop; asks the shared event only every 1000 calls."""
-
-    def __init__(self, shared: Any) -> None:
-        self.shared = shared
-        self.calls = 0
-        self.event = self
-
-    def is_set(self) -> bool:
-        self.calls += 1
-        return self.calls % 1000 == 0 and self.shared.is_set()
-
-    def wait(self, timeout: float) -> bool:
-        return self.shared.wait(timeout)
 
 
 class _Counter:
@@ -103,16 +87,6 @@ def file_shares(files: list[str], processes: int) -> list[list[str]] | None:
     return [[name for name in files if owners[name] == i] for i in range(processes)]
 
 
-def _items(files: list[str], index: int, processes: int, whole: bool) -> Iterator[tuple]:
-    """The lines this process sends: all of ``files`` when ``whole``, else its sessions."""
-    for name in files:
-        with open(name, "rb") as fh:
-            for no, line in enumerate(fh, 1):
-                line = line.rstrip(b"\r\n")
-                if line.strip() and (whole or owner(line, processes) == index):
-                    yield None, name, no, line
-
-
 def _worker(
     index: int,
     processes: int,
@@ -138,16 +112,16 @@ def _worker(
     box.append(sender)
     collect = _Collect()
     counter = _Counter(counters, index)
-    p._run(
-        _items(files, index, processes, whole),
+    keep = None if whole else (lambda line: owner(line, processes) == index)
+    # The send loop asks stop.event.is_set() once per chunk: the shared event will do.
+    p._run_batch(
+        p._chunks(files, keep),
         sender,
         collect,
         summary,
         counter,
-        _Stop(stop),
+        SimpleNamespace(event=stop),
         reject_day,
-        None,
-        1.0,
     )
     counter.update(summary)
     while len(sender.producer) > 0:

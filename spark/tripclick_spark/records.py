@@ -96,22 +96,22 @@ def _parse_batches(batches: Iterator) -> Iterator:
                 rows.append((False, _raw_key(raw), r.reason, r.message, *tail))
                 kept.append(raw)
                 continue
-            obj, click_ms, doc, key, ts, _event_date, source, produced_at = r
+            fields, click_ms, doc, key, ts, _event_date, source, produced_at = r
             rows.append(
                 (
                     True,
                     key,
                     None,
                     None,
-                    obj["SessionId"],
+                    fields.SessionId,
                     doc,
-                    obj["Url"],
-                    obj["Title"],
-                    obj["DOI"],
-                    split_areas(obj["ClinicalAreas"]),
-                    obj["Keywords"],
-                    obj["Documents"],
-                    obj["DateCreated"],
+                    fields.Url,
+                    fields.Title,
+                    fields.DOI,
+                    split_areas(fields.ClinicalAreas),
+                    fields.Keywords,
+                    fields.Documents,
+                    fields.DateCreated,
                     click_ms,
                     datetime_to_ms(ts),
                     source,

@@ -28,6 +28,9 @@ def _without(name: str) -> bytes:
 # (reason, line)
 BAD_LINES: list[tuple[str, bytes]] = [
     ("not_utf8", _with(Title="x").replace(b'"x"', b'"\xff\xfe"')),
+    # A lone surrogate escape decodes to text that UTF-8 (Kafka, Spark, PostgreSQL) cannot hold.
+    ("not_utf8", _with(SessionId="x").replace(b'"x"', b'"ab\\ud800"')),
+    ("not_utf8", _with(Title="x").replace(b'"x"', b'"\\udfff"')),
     ("not_json", b'{"DateCreated": "/Date(1451606501933)/", "SessionId": "abc'),
     ("not_json", b"GET /Search?criteria=asthma HTTP/1.1 500"),
     ("not_object", b'["/Date(1451606501933)/", "abc", 1]'),
