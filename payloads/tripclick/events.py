@@ -234,7 +234,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # C, about three times faster than a dict and checks in Python. It only ever accepts:
 # a line or value it cannot read, or whose fields then fail a check, is read again with
 # the standard library, which decides every rejection and its reason. So results are
-# the same with or without it (tests/payloads/test_events.py compares both on
+# the same with or without it (tests/payloads/test_fast_paths.py compares both on
 # thousands of mutated lines).
 _Id = Annotated[int, msgspec.Meta(ge=0, le=_MAX_ID - 1)]
 
@@ -263,6 +263,8 @@ class ValueRecord(_Nine, forbid_unknown_fields=False, gc=False):
     produced_at: str
 
 
+# What msgspec raises on input it cannot read (RecursionError: nested too deeply).
+_UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 _decode_nine: Callable | None = msgspec.json.Decoder(_Nine).decode
 _decode_value: Callable | None = msgspec.json.Decoder(ValueRecord).decode
 _fast_loads: Callable | None = msgspec.json.decode
@@ -274,7 +276,7 @@ def _fast(data: bytes, decode: Callable | None) -> tuple[_Nine, int] | None:
         return None
     try:
         fields = decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except _UNREADABLE:
         return None
     if not fields.SessionId.strip():
         return None
@@ -286,7 +288,7 @@ def _decode(raw: bytes | str, fast: bool = False) -> tuple[bytes, dict | Rejecti
     if fast and _fast_loads is not None:
         try:
             obj = _fast_loads(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except _UNREADABLE:
             pass
         else:
             if type(obj) is dict:
@@ -305,6 +307,8 @@ def _decode(raw: bytes | str, fast: bool = False) -> tuple[bytes, dict | Rejecti
         obj = _json_decode(text)
     except ValueError:
         return data, Rejection("not_json", data)
+    except RecursionError:
+        return data, Rejection("not_json", data, "nested too deeply to read")
     if type(obj) is not dict:
         return data, Rejection("not_object", data)
     if _SURROGATE_ESCAPE.search(text):
@@ -322,7 +326,7 @@ def _decode_checked(raw: bytes | str) -> tuple[bytes, dict, tuple[int, int]] | R
     if _fast_loads is not None:
         try:
             obj = _fast_loads(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except _UNREADABLE:
             obj = None
         if type(obj) is dict:
             data = raw if type(raw) is bytes else raw.encode("utf-8", "surrogateescape")
@@ -543,7 +547,7 @@ def encode_lines(lines: list[bytes], source: str, produced_at: str) -> list[tupl
     for line in lines:
         try:
             fields = decode(line)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except _UNREADABLE:
             append(None)
             continue
         sid = fields.SessionId

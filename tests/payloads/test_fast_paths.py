@@ -59,7 +59,7 @@ def _mutate(rng: random.Random, line: bytes) -> bytes:
         kind = rng.randrange(6)
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             obj = None
         if kind < 3 and isinstance(obj, dict) and obj:
             name = rng.choice([*obj, "Extra"])

@@ -33,6 +33,8 @@ BAD_LINES: list[tuple[str, bytes]] = [
     ("not_utf8", _with(Title="x").replace(b'"x"', b'"\\udfff"')),
     ("not_json", b'{"DateCreated": "/Date(1451606501933)/", "SessionId": "abc'),
     ("not_json", b"GET /Search?criteria=asthma HTTP/1.1 500"),
+    # Deeper than a recursive reader goes: must be a rejection, not a crash.
+    ("not_json", _with(Title="x").replace(b'"x"', b"[" * 100_000 + b"]" * 100_000)),
     ("not_object", b'["/Date(1451606501933)/", "abc", 1]'),
     ("not_object", b"42"),
     ("missing_session_id", _without("SessionId")),
