@@ -381,7 +381,7 @@ def produce_files(
                 sender.flush(bar)
             else:
                 items = _realtime_items(files, shift)
-                _run(items, sender, rejects, summary, bar, stop, reject_day, shift, speed)
+                _run_realtime(items, sender, rejects, summary, bar, stop, reject_day, shift, speed)
                 sender.flush(bar)
             summary.stopped_by = stop.signal_name
     finally:
@@ -506,7 +506,7 @@ def _run_batch(
     summary.valid = n - summary.rejected
 
 
-def _run(
+def _run_realtime(
     items: Iterator[tuple[int, str, int, bytes]],
     sender: _Sender,
     rejects: _RejectFile,
