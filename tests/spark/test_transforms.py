@@ -6,8 +6,9 @@ import datetime as dt
 
 from chispa import assert_df_equality
 from pyspark.sql import types as T
+from tripclick_bad_lines import BAD_LINES
 
-from tripclick.events import parse_line
+from tripclick.events import check_value, parse_line
 from tripclick_spark import marts, records
 from tripclick_spark.jobs import bronze, reconcile, silver
 
@@ -169,6 +170,27 @@ def test_silver_keeps_one_copy_of_each_click_and_quarantines_every_bad_record(sp
     assert {bytes(r["value"]) for r in bad_rows} == {bad}
     assert len({r["record_key"] for r in bad_rows}) == 1
     assert bad_rows[0]["record_key"].startswith("raw-")
+
+
+def test_every_line_of_the_bad_corpus_is_quarantined_with_its_reason(spark):
+    """Producers send a bad line unchanged: silver and bronze must reject it, not crash."""
+    headers = [("source", b"web-0"), ("event_date", b"2016-01-01")]
+    at = dt.datetime(2026, 11, 25, 6, 0, 1, tzinfo=UTC)
+    rows = [(None, line, "t", 0, i, at, 0, headers) for i, (_, line) in enumerate(BAD_LINES)]
+    df = spark.createDataFrame(rows, KAFKA_SCHEMA)
+    # A line whose own event_date looks like a date belongs to that date.
+    dates = {r["record_date"] for r in records.with_record_date(df).select("record_date").collect()}
+    quarantined, bronze_reasons = {}, {}
+    for date in dates:
+        clicks_ = silver.deduplicated(silver.validated(df, date))
+        assert silver.silver_rows(clicks_).count() == 0
+        for r in silver.quarantine_rows(clicks_).collect():
+            quarantined[r["kafka_offset"]] = r["reason"]
+        for r in bronze.transform(df, date, at).collect():
+            bronze_reasons[r["offset"]] = r["reject_reason"]
+    expected = {i: check_value(line).reason for i, (_, line) in enumerate(BAD_LINES)}
+    assert quarantined == expected
+    assert bronze_reasons == expected
 
 
 def test_bronze_keeps_every_record_of_the_date_with_its_key(spark):
