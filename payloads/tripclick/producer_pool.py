@@ -10,7 +10,7 @@ producer:
   hashes to it (a cheap byte search, no JSON parsing); lines without a readable
   ``SessionId`` go to process 0. Reading and testing every line in every process costs
   about 3 µs of CPU per line (a 1M-line day on two processes: 4.9 s against 1.8 s for
-  whole files), a fifth of what sending a line costs, which is why whole files come first.
+  whole files), a third of what sending a line costs, which is why whole files come first.
 
 Either way a file's lines of one session stay in one process in file order, so their
 order in Kafka is the same as with one process. The parent only adds up the counts,

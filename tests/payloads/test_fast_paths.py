@@ -15,7 +15,7 @@ import pytest
 from tripclick_bad_lines import BAD_LINES
 
 import tripclick.events as events
-from tripclick.events import FIELDS, check_value, encode_line
+from tripclick.events import FIELDS, check_value, encode_line, encode_lines
 
 PRODUCED = "2026-03-02T06:00:01.234000+00:00"
 CASES = 4000
@@ -132,6 +132,19 @@ def test_check_value_fast_and_standard_paths_agree(monkeypatch, sample_files):
     assert _first_difference(values, fast, slow) == ""
     valid = sum(type(r) is events.ValueFields for r in fast)
     assert 0.1 * len(values) < valid < 0.9 * len(values)
+
+
+def test_encode_lines_gives_what_encode_line_gives(sample_files):
+    rng = random.Random(2018)
+    bases = _nine_field_lines(sample_files)
+    lines = bases + [_mutate(rng, rng.choice(bases)) for _ in range(CASES)]
+    batch = encode_lines(lines, "web-0", PRODUCED)
+    single = [encode_line(x, "web-0", PRODUCED) for x in lines]
+    differ = [(x, b, s) for x, b, s in zip(lines, batch, single, strict=True) if b and b != s[:2]]
+    assert differ == []
+    # Lines of exactly the nine fields (the first hundred) all take the batch path.
+    assert None not in batch[:100]
+    assert sum(b is not None for b in batch) > 300  # 415 with this seed
 
 
 @pytest.mark.parametrize("fn", [check_value, lambda x: encode_line(x, "web-0", PRODUCED)])
