@@ -55,10 +55,16 @@ def day_of(paths: list[Path], explicit: str | None) -> str:
     return dates.pop()
 
 
-def _timed(result: DayResult, name: str, fn: Callable[[], Any]) -> Any:
+def _stage(name: str, fn: Callable[[], Any]) -> tuple[Any, Stage]:
+    """Run ``fn``: what it returns, and a stage holding its wall time."""
     started = time.monotonic()
     out = fn()
-    result.stages.append(Stage(name, round(time.monotonic() - started, 2)))
+    return out, Stage(name, round(time.monotonic() - started, 2))
+
+
+def _timed(result: DayResult, name: str, fn: Callable[[], Any]) -> Any:
+    out, stage = _stage(name, fn)
+    result.stages.append(stage)
     return out
 
 
@@ -67,9 +73,10 @@ def _bronze_alongside(spark, settings: Settings, day: str) -> Stage:
     spark.sparkContext.setJobGroup(_bronze_group(day), f"run-day bronze {day}")
     # Shares the cores fairly with silver's and gold's jobs (session.local_conf).
     spark.sparkContext.setLocalProperty("spark.scheduler.pool", "alongside")
-    started = time.monotonic()
-    n = bronze.run(spark, settings, day)
-    return Stage("bronze", round(time.monotonic() - started, 2), records=n, note="alongside")
+    # Not _timed: the main thread appends to result.stages meanwhile.
+    n, stage = _stage("bronze", lambda: bronze.run(spark, settings, day))
+    stage.records, stage.note = n, "alongside"
+    return stage
 
 
 def _bronze_group(day: str) -> str:
