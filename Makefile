@@ -21,6 +21,15 @@ export TRIPCLICK_HOME ?= $(LOCAL)
 
 say = @printf '\033[1m==> %s\033[0m\n' "$(1)"
 
+# Install Debian packages unless CHECK succeeds: $(call apt_ensure,CHECK,PACKAGES,WHAT[,AFTER]).
+# PACKAGES goes to apt-get install as written (flags too); AFTER runs once, after installing.
+# Not root: one line saying the command to run. Make splits on commas, so CHECK holds none.
+apt_ensure = if $(1); then :; else \
+  printf '\033[1m==> %s\033[0m\n' "installing $(3) from Debian's packages"; \
+  if [ "$$(id -u)" != 0 ]; then echo "error: $(3) is not installed; run as root: apt-get install -y $(strip $(2))" >&2; exit 1; fi; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  $(if $(4),$(4);) fi
+
 .PHONY: help
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,11 +56,7 @@ $(LOCAL)/jars/%/.resolved: pom.xml
 
 .PHONY: system-packages
 system-packages: ## Install the Debian packages the local stack needs (PostgreSQL server).
-	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; else \
-	  printf '\033[1m==> %s\033[0m\n' "installing PostgreSQL from Debian's packages"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: PostgreSQL server missing; run as root: apt-get install -y postgresql" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	fi
+	@$(call apt_ensure,ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1,postgresql,the PostgreSQL server)
 
 .PHONY: setup
 setup: system-packages $(VENV)/.synced $(LOCAL)/jars/kafka/.resolved $(LOCAL)/jars/spark/.resolved ## Install everything the local runtime needs (idempotent).

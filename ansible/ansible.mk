@@ -14,11 +14,7 @@ ANSIBLE_RUN = cd ansible && ANSIBLE_CONFIG=$(ROOT)/ansible/ansible.cfg ANSIBLE_V
 # The control node's system Python runs the certificate tasks (community.crypto needs cryptography).
 .PHONY: ansible-system-packages
 ansible-system-packages: ## Install the Debian packages the Ansible control node needs (python3-cryptography).
-	@if /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then :; else \
-	  printf '\033[1m==> %s\033[0m\n' "installing python3-cryptography from Debian's packages"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: python3-cryptography missing; run as root: apt-get install -y python3-cryptography" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography >/dev/null; \
-	fi
+	@$(call apt_ensure,/usr/bin/python3 -c 'import cryptography' 2>/dev/null,python3-cryptography,python3-cryptography)
 
 TEST_PREREQS += $(ANSIBLE_VENV)/.synced ansible-system-packages
 

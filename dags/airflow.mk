@@ -14,12 +14,7 @@ TEST_PREREQS += $(AIRFLOW_VENV)/.synced sshd-package
 
 .PHONY: sshd-package
 sshd-package: ## Install Debian's OpenSSH server (the tests' stand-in for the Spark master).
-	@if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null; then :; else \
-	  printf '\033[1m==> %s\033[0m\n' "installing openssh-server from Debian's packages"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: sshd missing; run as root: apt-get install -y openssh-server" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server openssh-client >/dev/null; \
-	  systemctl disable --now ssh >/dev/null 2>&1 || true; \
-	fi
+	@$(call apt_ensure,[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null,--no-install-recommends openssh-server openssh-client,the OpenSSH server,systemctl disable --now ssh >/dev/null 2>&1 || true)
 
 .PHONY: airflow-setup
 airflow-setup: setup $(AIRFLOW_VENV)/.synced ## Install Airflow and migrate its local metadata DB (SQLite under the state dir).

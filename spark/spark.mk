@@ -1,8 +1,5 @@
 # spark targets; included by the top-level Makefile.
 
-# The day `make demo` runs: the real TripClick sample next to the checkout.
-DEMO_INPUT ?= $(wildcard $(ROOT)/../shared/data/tripclick-sample/*.jsonl)
-
 .PHONY: gold-migrate
 gold-migrate: setup ## Apply the gold schema's pending migrations (the stack must be up).
 	$(TRIPCLICK) gold migrate

@@ -21,11 +21,7 @@ dashboards-stop: ## Stop the Superset server.
 
 .PHONY: chromium
 chromium: ## Install Debian's Chromium (headless browser for the dashboard tests).
-	@if [ -x $(CHROMIUM) ]; then :; else \
-	  printf '\033[1m==> %s\033[0m\n' "installing Chromium from Debian's packages"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: Chromium missing; run as root: apt-get install -y chromium" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	fi
+	@$(call apt_ensure,[ -x $(CHROMIUM) ],chromium,Chromium)
 
 # `make demo` ends with the dashboards served; `make down` stops Superset with the stack.
 demo: $(SUPERSET_VENV)/.synced
