@@ -27,9 +27,10 @@ from pathlib import Path
 
 import duckdb
 
-from tripclick import config, stack
+from tripclick import config
 from tripclick.generator import DaySpec, generate_day
-from tripclick_spark import gold_db, run_day, session
+from tripclick_devstack import run_day, stack
+from tripclick_spark import gold_db, session
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "bench" / "results" / "pipeline.json"

@@ -38,7 +38,7 @@ from tripclick import config
 from tripclick.events import encode_line
 from tripclick.generator import DaySpec, generate_day
 from tripclick.producer import COMPRESSION, client_config, produce_files
-from tripclick.stack.kafka import Kafka
+from tripclick_devstack.stack.kafka import Kafka
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "bench" / "results" / "producer.json"

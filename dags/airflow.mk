@@ -3,7 +3,7 @@
 AIRFLOW_VENV := $(LOCAL)/venvs/airflow
 AIRFLOW      := $(AIRFLOW_VENV)/bin/airflow
 # Airflow's environment on the local runtime (home, SQLite, generated secrets): see dags/README.md.
-AIRFLOW_ENV   = eval "$$($(PY) $(ROOT)/dags/tripclick_dags/local_env.py)"
+AIRFLOW_ENV   = eval "$$($(PY) -m tripclick_devstack.airflow_env)"
 DAG        ?= tripclick_daily_pipeline
 DATE       ?= 2016-01-01
 TIME_SCALE ?= 120

@@ -1,7 +1,7 @@
 """Superset's configuration for the TripClick platform (``SUPERSET_CONFIG_PATH`` points here).
 
 Superset imports this file inside its own virtualenv, so it reads plain environment
-variables that ``tripclick.dashboards.server`` sets from the platform's configuration:
+variables that ``tripclick_devstack.dashboards.server`` sets from the platform's configuration:
 
 - ``TRIPCLICK_SUPERSET_STATE``: folder of the SQLite metadata database;
 - ``TRIPCLICK_SUPERSET_SECRET_KEY_FILE``: the generated secret key (mode 0600).

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tripclick import config, stack
+from tripclick import config
 from tripclick.errors import UserError
+from tripclick_devstack import stack
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO.parent / "shared" / "data" / "tripclick-sample"

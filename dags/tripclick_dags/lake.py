@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
+from tripclick_dags import contract
+from tripclick_dags.contract import BRONZE, REPORTS, SILVER
 from tripclick_dags.settings import Settings
 
-BRONZE = "bronze/tripclick_raw_logs"
-SILVER = "silver/tripclick_events"
-REPORTS = "reports/reconciliation"
+__all__ = ["BRONZE", "REPORTS", "SILVER", "data_files", "partition_uri"]
 
 
 def partition_uri(settings: Settings, table: str, date: str) -> str:
-    return f"{settings.lake_root.rstrip('/')}/{table}/event_date={date}/"
+    return contract.partition_uri(settings.lake_root, table, date) + "/"
 
 
 def data_files(settings: Settings, table: str, date: str) -> list[str]:

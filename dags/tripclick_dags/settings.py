@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_TIMEZONE = "Asia/Seoul"
-RUNTIMES = ("local", "aws")
+from tripclick_dags.contract import (
+    DEFAULT_RUNTIME,
+    DEFAULT_TIMEZONE,
+    REPO_ROOT,
+    RUNTIMES,
+    default_home,
+)
 
 Lookup = Callable[[str], "str | None"]
 
@@ -103,10 +106,10 @@ def load(lookup: Lookup = airflow_lookup) -> Settings:
             raise SettingError(f"tripclick_{name}={raw!r} is below {minimum:g}; raise it")
         return value
 
-    runtime = get("runtime", "local")
+    runtime = get("runtime", DEFAULT_RUNTIME)
     if runtime not in RUNTIMES:
         raise SettingError(f"tripclick_runtime={runtime!r} is unknown; use one of {RUNTIMES}")
-    home = Path(os.environ.get("TRIPCLICK_HOME", str(REPO_ROOT / ".local")))
+    home = default_home()
     return Settings(
         runtime=runtime,
         timezone=schedule_timezone(),

@@ -2,7 +2,7 @@
 
 Run with the project's main environment (it reads ``tripclick.config``):
 
-    eval "$(.venv/bin/python dags/tripclick_dags/local_env.py)"
+    eval "$(.venv/bin/python -m tripclick_devstack.airflow_env)"
 
 Airflow's home is ``<TRIPCLICK_HOME>/airflow`` (SQLite metadata, logs); its Fernet key
 and API secrets are generated once into ``<TRIPCLICK_HOME>/secrets/`` (mode 0600) and
@@ -16,32 +16,23 @@ import json
 import os
 import shlex
 import sys
-from pathlib import Path
 
 from tripclick import config
+from tripclick.contract import REPO_ROOT, read_or_create_secret, secret_path
 
-DAGS_DIR = Path(__file__).resolve().parents[1]
+DAGS_DIR = REPO_ROOT / "dags"
 
 
 def _fernet_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
-def _secret(path: Path, make) -> str:
-    """Read a secret file, creating it (0600, in a 0700 folder) on first use."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
-    return value
-
-
 def environment(settings: config.Settings) -> dict[str, str]:
     home = settings.home / "airflow"
-    secrets_dir = settings.home / "secrets"
+
+    def secret(name: str, **how) -> str:
+        return read_or_create_secret(secret_path(settings.home, name), **how)
+
     lake_conn = {
         "conn_type": "aws",
         # moto accepts any key; these never reach AWS.
@@ -54,14 +45,10 @@ def environment(settings: config.Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": settings.timezone,
-        "AIRFLOW__CORE__FERNET_KEY": _secret(secrets_dir / "airflow_fernet_key", _fernet_key),
+        "AIRFLOW__CORE__FERNET_KEY": secret("airflow_fernet_key", make=_fernet_key),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__API_AUTH__JWT_SECRET": config.read_or_create_secret(
-            secrets_dir / "airflow_jwt_secret", 32
-        ),
-        "AIRFLOW__API__SECRET_KEY": config.read_or_create_secret(
-            secrets_dir / "airflow_api_secret_key", 32
-        ),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secret("airflow_jwt_secret", nbytes=32),
+        "AIRFLOW__API__SECRET_KEY": secret("airflow_api_secret_key", nbytes=32),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(settings.airflow_port),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),

@@ -1,8 +1,9 @@
-"""``tripclick``: the command line of the platform.
+"""``tripclick``: the command line of the web servers' producer image (``generate``, ``produce``).
 
-Each command lives in a module of ``tripclick.commands`` that exposes
-``register(subparsers)``; this file only wires them together and turns a
-:class:`UserError` into one line on stderr and exit code 2.
+Commands are a declarative table: each entry names a module exposing
+``register(subparsers)``. The local platform's CLI (``tripclick_devstack.cli``) runs this
+same :func:`main` over a longer table; this module knows nothing of it. A
+:class:`UserError` becomes one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -13,31 +14,34 @@ import sys
 
 from tripclick.errors import UserError
 
-# Modules of tripclick.commands, in the order `tripclick --help` lists them.
-COMMAND_MODULES = [
-    "stack",
-    "generate",
-    "produce",
-    "dashboards",
-    "medallion",
-]
+# What the producer image runs, in the order `--help` lists it.
+COMMANDS = (
+    "tripclick.commands.generate",
+    "tripclick.commands.produce",
+)
+DESCRIPTION = "TripClick producers: generate synthetic days and replay log files into Kafka."
 
 
-def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    commands: tuple[str, ...] = COMMANDS, description: str = DESCRIPTION
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tripclick",
-        description="TripClick clickstream platform: local stack, producers and the daily jobs.",
+        description=description,
         epilog="Settings come from TRIPCLICK_* environment variables; see docs/configuration.md.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in modules or COMMAND_MODULES:
-        importlib.import_module(f"tripclick.commands.{name}").register(sub)
+    for module in commands:
+        importlib.import_module(module).register(sub)
     return parser
 
 
-def main(argv: list[str] | None = None, modules: list[str] | None = None) -> int:
-    """Run the CLI; ``modules`` narrows the commands (the producer image has only its own)."""
-    parser = build_parser(modules)
+def main(
+    argv: list[str] | None = None,
+    commands: tuple[str, ...] = COMMANDS,
+    description: str = DESCRIPTION,
+) -> int:
+    parser = build_parser(commands, description)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -8,15 +8,14 @@ outputs (see ``ansible/roles/airflow``). Code reads settings from here and nowhe
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tripclick import contract
+from tripclick.contract import REPO_ROOT, RUNTIMES, TOPIC, read_or_create_secret
 from tripclick.errors import UserError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TOPIC = "tripclick_raw_logs"
-RUNTIMES = ("local", "aws")
+__all__ = ["REPO_ROOT", "RUNTIMES", "TOPIC", "Settings", "load", "read_or_create_secret"]
 
 
 def _env(name: str, default: str) -> str:
@@ -76,7 +75,7 @@ class Settings:
         explicit = os.environ.get("TRIPCLICK_PG_PASSWORD")
         if explicit:
             return explicit
-        return read_or_create_secret(self.home / "secrets" / "pg_password")
+        return read_or_create_secret(contract.secret_path(self.home, "pg_password"))
 
     @property
     def pg_dsn(self) -> str:
@@ -94,30 +93,18 @@ class Settings:
         return self.lake_root.startswith("s3a://")
 
 
-def read_or_create_secret(path: Path, nbytes: int = 24) -> str:
-    """Return the secret stored at ``path``, creating it (mode 0600) on first use."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    value = secrets.token_urlsafe(nbytes)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
-    return value
-
-
 def load() -> Settings:
     """Read the settings from the environment.
 
     ``TRIPCLICK_PORT_OFFSET`` shifts every local port at once, so two checkouts (or two
     test runs) can keep stacks side by side on one machine.
     """
-    runtime = _env("RUNTIME", "local")
+    runtime = _env("RUNTIME", contract.DEFAULT_RUNTIME)
     if runtime not in RUNTIMES:
         raise UserError(
             f"TRIPCLICK_RUNTIME={runtime!r} is unknown; use one of {', '.join(RUNTIMES)}"
         )
-    home = Path(_env("HOME", str(REPO_ROOT / ".local"))).resolve()
+    home = contract.default_home().resolve()
     offset = _env_int("PORT_OFFSET", 0)
     kafka_port = _env_int("KAFKA_PORT", 19092 + offset)
     s3_port = _env_int("S3_PORT", 15000 + offset)
@@ -133,7 +120,7 @@ def load() -> Settings:
     return Settings(
         runtime=runtime,
         home=home,
-        timezone=_env("TIMEZONE", "Asia/Seoul"),
+        timezone=_env("TIMEZONE", contract.DEFAULT_TIMEZONE),
         topic=_env("TOPIC", TOPIC),
         topic_partitions=_env_int("TOPIC_PARTITIONS", 3),
         kafka_bootstrap=_env("KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),

@@ -9,13 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from tripclick.config import Settings
+from tripclick.contract import BRONZE, CHECKPOINTS, QUARANTINE, REPORTS, SILVER, partition_uri
 from tripclick.errors import UserError
 
-BRONZE = "bronze/tripclick_raw_logs"
-SILVER = "silver/tripclick_events"
-QUARANTINE = "quarantine/tripclick_raw_logs"
-CHECKPOINTS = "_checkpoints"
-REPORTS = "reports/reconciliation"
+__all__ = ["BRONZE", "CHECKPOINTS", "QUARANTINE", "REPORTS", "SILVER"]
 
 
 def check_date(value: str) -> str:
@@ -35,7 +32,7 @@ def table(settings: Settings, layer: str) -> str:
 
 
 def partition(settings: Settings, layer: str, event_date: str) -> str:
-    return f"{table(settings, layer)}/event_date={event_date}"
+    return partition_uri(root(settings), layer, event_date)
 
 
 def checkpoint(settings: Settings, job: str, event_date: str) -> str:

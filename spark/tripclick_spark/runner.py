@@ -1,10 +1,16 @@
-"""What every job's ``main`` shares: argument parsing, the session and error handling."""
+"""A job's one entry point, shared by spark-submit (``jobs/<name>.py``) and ``tripclick <name>``.
+
+Each job declares a :class:`Job`: its options and what it does once its SparkSession
+exists. :func:`main` is what spark-submit runs; :func:`add_command` puts the same job on
+the CLI. Both parse the same arguments and print the same lines.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tripclick import config
 from tripclick.config import Settings
@@ -20,38 +26,6 @@ def date_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def date_parser(prog: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--date", required=True, type=date_arg, help="YYYY-MM-DD (UTC)")
-    return parser
-
-
-def _positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
-    return seconds
-
-
-def silver_arguments(parser: argparse.ArgumentParser) -> None:
-    """The silver job's options, for ``tripclick silver`` and for spark-submit alike."""
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument(
-        "--duration-seconds", type=_positive_seconds, metavar="N", help="run N s, then stop"
-    )
-    mode.add_argument("--available-now", action="store_true", help="catch up, then stop")
-    parser.add_argument("--trigger-seconds", type=int, default=10, help="micro-batch interval")
-    parser.add_argument(
-        "--max-offsets-per-trigger", type=int, metavar="N", help="cap on records per batch"
-    )
-    parser.add_argument(
-        "--reset", action="store_true", help="drop the date's checkpoint and output first"
-    )
-
-
 def spark_session(settings: Settings, app_name: str):
     """The job's SparkSession, with Python's warnings kept out of the job's output."""
     spark = session.build(settings, app_name)
@@ -59,14 +33,45 @@ def spark_session(settings: Settings, app_name: str):
     return spark
 
 
-def run_main(name: str, body: Callable[[], int | None]) -> int:
-    """Run a job body; a UserError becomes one line on stderr and exit code 2."""
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    """A job that takes only ``--date``."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A Spark job: ``execute(spark, settings, args)`` prints its result and returns."""
+
+    name: str
+    description: str
+    execute: Callable[..., None]
+    arguments: Callable[[argparse.ArgumentParser], None] = _no_options
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--date", required=True, type=date_arg, metavar="YYYY-MM-DD", help="the day (UTC)"
+        )
+        self.arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        settings = config.load()
+        self.execute(spark_session(settings, f"tripclick-{self.name}-{args.date}"), settings, args)
+        return 0
+
+
+def add_command(sub: argparse._SubParsersAction, job: Job, name: str | None = None) -> None:
+    """``tripclick <name>``: the job on the CLI, whose ``main`` turns errors into one line."""
+    parser = sub.add_parser(name or job.name, help=job.description, description=job.description)
+    job.add_arguments(parser)
+    parser.set_defaults(func=job.run)
+
+
+def main(job: Job, argv: list[str] | None = None) -> int:
+    """spark-submit's entry: parse, run; a UserError becomes one line on stderr and exit 2."""
+    parser = argparse.ArgumentParser(prog=job.name, description=job.description)
+    job.add_arguments(parser)
+    args = parser.parse_args(argv)
     try:
-        return int(body() or 0)
+        return job.run(args)
     except UserError as err:
-        print(f"{name}: error: {err}", file=sys.stderr)
+        print(f"{job.name}: error: {err}", file=sys.stderr)
         return 2
-
-
-def settings() -> Settings:
-    return config.load()

@@ -10,12 +10,12 @@ REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 AIRFLOW_BIN = REPO / ".local" / "venvs" / "airflow" / "bin"
 
-# The helpers that need no Airflow (local_env, plan, commands) import in .venv too.
+# The helpers that need no Airflow (plan, commands) import in .venv too.
 sys.path.insert(0, str(DAGS))
 
-from tripclick_dags import local_env  # noqa: E402
+from tripclick_devstack import airflow_env as local_airflow  # noqa: E402
 
-__all__ = ["AIRFLOW_BIN", "DAGS", "REPO", "local_env", "run_airflow"]
+__all__ = ["AIRFLOW_BIN", "DAGS", "REPO", "local_airflow", "run_airflow"]
 
 
 def run_airflow(

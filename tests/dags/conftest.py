@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from airflow_run import AIRFLOW_BIN, local_env, run_airflow
+from airflow_run import AIRFLOW_BIN, local_airflow, run_airflow
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def airflow_bin() -> Path:
 @pytest.fixture(scope="session")
 def airflow_env(settings, airflow_bin) -> dict[str, str]:
     """The environment of Airflow on the local runtime, with its metadata DB migrated."""
-    env = {**os.environ, **local_env.environment(settings)}
+    env = {**os.environ, **local_airflow.environment(settings)}
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     done = run_airflow(env, [str(airflow_bin / "airflow"), "db", "migrate"], 300)
     assert done.returncode == 0, (

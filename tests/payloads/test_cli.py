@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+UV = REPO / ".local" / "tools" / "bin" / "uv"
 
 
-def cli(*args: str, module: str = "tripclick.producer_cli") -> subprocess.CompletedProcess:
+def cli(*args: str, module: str = "tripclick.cli") -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120
     )
 
 
 def test_help_is_there_for_a_newcomer():
-    for module in ("tripclick.cli", "tripclick.producer_cli"):
-        top = cli("--help", module=module)
-        assert top.returncode == 0 and "produce" in top.stdout and "generate" in top.stdout
+    top = cli("--help")
+    assert top.returncode == 0 and "produce" in top.stdout and "generate" in top.stdout
+    # The image's CLI is the producers' only; the local platform's fronts every area.
+    assert "run-day" not in top.stdout and " up " not in top.stdout
+    full = cli("--help", module="tripclick_devstack.cli")
+    for command in ("up", "generate", "produce", "silver", "gold", "run-day", "dashboards"):
+        assert re.search(rf"^\s+{command}\b", full.stdout, re.M), command
     produce = cli("produce", "--help").stdout
     for flag in ("--mode", "--input", "--source", "--date", "--speed", "--window-start",
                  "--window-minutes", "--reject-file", "examples:", "Exit code"):  # fmt: skip
@@ -49,8 +56,7 @@ def test_generate_mistakes_give_one_line(tmp_path):
 def test_producer_image_needs_only_its_own_packages():
     # What the producer image installs (payloads/requirements-producer.txt) must be enough.
     code = (
-        "import sys; from tripclick import producer_cli; "
-        "producer_cli.cli.build_parser(producer_cli.MODULES); "
+        "import sys; from tripclick import cli; cli.build_parser(); "
         "import tripclick.producer, tripclick.generator; "
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))))"
     )
@@ -78,5 +84,29 @@ def test_dockerfile_copies_what_exists_and_runs_the_producer_cli():
     text = (REPO / "payloads/Dockerfile").read_text()
     for src in re.findall(r"^COPY (\S+) ", text, re.M):
         assert (REPO / src).exists(), src
-    assert 'ENTRYPOINT ["python", "-m", "tripclick.producer_cli"]' in text
+    assert 'ENTRYPOINT ["python", "-m", "tripclick.cli"]' in text
     assert re.search(r"^USER (?!root)\w+", text, re.M)
+    copied = re.findall(r"^COPY (\S+) ", text, re.M)
+    assert copied == ["payloads/requirements-producer.txt", "payloads/tripclick"]
+
+
+def test_producer_wheel_carries_the_payload_package_only(tmp_path):
+    # What Ansible installs on the web servers: payloads/pyproject.toml's wheel.
+    assert UV.exists(), f"uv is missing at {UV}; run make setup"
+    shutil.copytree(
+        REPO / "payloads", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    subprocess.run(
+        [UV, "build", "--wheel", "--quiet", "--out-dir", tmp_path / "dist", tmp_path / "src"],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    assert wheel.name == "tripclick_payloads-0.1.0-py3-none-any.whl"
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"tripclick", "tripclick_payloads-0.1.0.dist-info"}
+    modules = {n for n in names if n.endswith(".py")}
+    assert "tripclick/producer.py" in modules and "tripclick/cli.py" in modules
+    entry = zipfile.ZipFile(wheel).read("tripclick_payloads-0.1.0.dist-info/entry_points.txt")
+    assert b"tripclick = tripclick.cli:main" in entry

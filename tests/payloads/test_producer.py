@@ -21,7 +21,7 @@ from tripclick.events import Event, parse_line, validate_value
 from tripclick.generator import DaySpec, generate_day
 from tripclick.producer import produce_files
 from tripclick.producer_pool import file_shares
-from tripclick.stack.kafka import Kafka
+from tripclick_devstack.stack.kafka import Kafka
 
 pytestmark = pytest.mark.stack
 

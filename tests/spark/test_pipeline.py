@@ -18,7 +18,8 @@ from expected_marts import clicks, marts
 from pipeline_env import env_of
 
 from tripclick.generator import DaySpec, generate_day
-from tripclick_spark import gold_db, lake, run_day
+from tripclick_devstack import run_day
+from tripclick_spark import gold_db, lake
 from tripclick_spark.jobs import bronze, gold, reconcile, silver
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -15,7 +15,8 @@ import pytest
 from pipeline_env import env_of
 
 from tripclick.generator import DaySpec, generate_day
-from tripclick_spark import lake, run_day
+from tripclick_devstack import run_day
+from tripclick_spark import lake
 from tripclick_spark.jobs import silver
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tripclick import config, kafka_security, stack
+from tripclick import config, kafka_security
 from tripclick.errors import UserError
 from tripclick.producer import client_config, produce_files
-from tripclick.stack.kafka import Kafka
+from tripclick_devstack import stack
+from tripclick_devstack.stack.kafka import Kafka
 
 pytestmark = pytest.mark.stack
 

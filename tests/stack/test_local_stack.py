@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tripclick.stack import kafka, process, s3
+from tripclick_devstack.stack import kafka, process, s3
 
 pytestmark = pytest.mark.stack
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tripclick import config
-from tripclick.stack import process
+from tripclick_devstack.stack import process
 
 pytestmark = pytest.mark.stack
 

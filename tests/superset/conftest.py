@@ -15,8 +15,8 @@ import psycopg2
 import pytest
 import requests
 
-from tripclick.dashboards.server import ADMIN_USER, VENV, Superset
 from tripclick.errors import UserError
+from tripclick_devstack.dashboards.server import ADMIN_USER, VENV, Superset
 
 REPO = Path(__file__).resolve().parents[2]
 TRIPCLICK = REPO / ".venv" / "bin" / "tripclick"

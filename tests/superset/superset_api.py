@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from tripclick.dashboards.server import Superset
+from tripclick_devstack.dashboards.server import Superset
 
 
 def list_objects(api: requests.Session, superset: Superset, kind: str, columns: list[str]):

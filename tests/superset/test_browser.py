@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tripclick.dashboards.server import ADMIN_USER
+from tripclick_devstack.dashboards.server import ADMIN_USER
 
 pytestmark = pytest.mark.stack
 

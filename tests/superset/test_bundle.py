@@ -9,7 +9,7 @@ import zipfile
 
 import yaml
 
-from tripclick.dashboards import bundle
+from tripclick_devstack.dashboards import bundle
 
 
 def test_every_uuid_reference_resolves():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from superset_api import list_objects
 
-from tripclick.dashboards import bundle
+from tripclick_devstack.dashboards import bundle
 
 pytestmark = pytest.mark.stack
 

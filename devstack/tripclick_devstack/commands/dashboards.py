@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from tripclick import config
-from tripclick.dashboards import bundle
-from tripclick.dashboards.server import ADMIN_USER, Superset
 from tripclick.errors import UserError
+from tripclick_devstack.dashboards import bundle
+from tripclick_devstack.dashboards.server import ADMIN_USER, Superset
 
 
 def register(sub: argparse._SubParsersAction) -> None:

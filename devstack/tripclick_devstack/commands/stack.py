@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from tripclick import config, stack
+from tripclick import config
+from tripclick_devstack import stack
 
 
 def register(sub: argparse._SubParsersAction) -> None:

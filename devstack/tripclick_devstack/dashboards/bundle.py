@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 import yaml
 
-from tripclick.config import REPO_ROOT, Settings
+from tripclick.config import Settings
+from tripclick.contract import REPO_ROOT
 from tripclick.errors import UserError
 
 BUNDLE_DIR = REPO_ROOT / "superset"

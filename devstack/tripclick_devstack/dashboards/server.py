@@ -13,11 +13,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tripclick.config import REPO_ROOT, Settings, read_or_create_secret
-from tripclick.dashboards import bundle
+from tripclick.config import Settings
+from tripclick.contract import REPO_ROOT, read_or_create_secret, secret_path
 from tripclick.errors import UserError
-from tripclick.stack import process
-from tripclick.stack.service import Service
+from tripclick_devstack.dashboards import bundle
+from tripclick_devstack.stack import process
+from tripclick_devstack.stack.service import Service
 
 VENV = REPO_ROOT / ".local" / "venvs" / "superset"
 CONFIG_FILE = REPO_ROOT / "superset" / "superset_config.py"
@@ -45,11 +46,11 @@ class Superset(Service):
 
     @property
     def secret_key_file(self) -> Path:
-        return self.settings.home / "secrets" / "superset_secret_key"
+        return secret_path(self.settings.home, "superset_secret_key")
 
     @property
     def admin_password(self) -> str:
-        return read_or_create_secret(self.settings.home / "secrets" / "superset_admin_password")
+        return read_or_create_secret(secret_path(self.settings.home, "superset_admin_password"))
 
     def env(self) -> dict[str, str]:
         read_or_create_secret(self.secret_key_file, nbytes=42)

@@ -6,10 +6,10 @@ import contextlib
 from dataclasses import dataclass
 
 from tripclick.config import Settings
-from tripclick.stack.kafka import Kafka
-from tripclick.stack.postgres import Postgres
-from tripclick.stack.s3 import MotoS3
-from tripclick.stack.service import Service
+from tripclick_devstack.stack.kafka import Kafka
+from tripclick_devstack.stack.postgres import Postgres
+from tripclick_devstack.stack.s3 import MotoS3
+from tripclick_devstack.stack.service import Service
 
 
 def services(settings: Settings) -> list[Service]:

@@ -19,8 +19,8 @@ from pathlib import Path
 from tripclick import kafka_security
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick.stack import process
-from tripclick.stack.service import Service
+from tripclick_devstack.stack import process
+from tripclick_devstack.stack.service import Service
 
 LOG4J2 = """\
 status = warn

@@ -17,10 +17,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from tripclick.config import Settings, read_or_create_secret
+from tripclick.config import Settings
+from tripclick.contract import read_or_create_secret, secret_path
 from tripclick.errors import UserError
-from tripclick.stack import process
-from tripclick.stack.service import Service
+from tripclick_devstack.stack import process
+from tripclick_devstack.stack.service import Service
 
 ADMIN_USER = "tripclick_admin"
 
@@ -57,7 +58,7 @@ class Postgres(Service):
 
     @property
     def admin_password(self) -> str:
-        return read_or_create_secret(self.settings.home / "secrets" / "pg_admin_password")
+        return read_or_create_secret(secret_path(self.settings.home, "pg_admin_password"))
 
     def _run_as(self) -> str | None:
         """The OS user the server runs as: ourselves, or ``postgres`` when we are root."""

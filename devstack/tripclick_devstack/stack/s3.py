@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from tripclick.config import Settings
-from tripclick.stack import process
-from tripclick.stack.service import Service
+from tripclick_devstack.stack import process
+from tripclick_devstack.stack.service import Service
 
 
 def client(settings: Settings):

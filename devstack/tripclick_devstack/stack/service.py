@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tripclick.config import Settings
-from tripclick.stack import process
+from tripclick_devstack.stack import process
 
 
 class Service:

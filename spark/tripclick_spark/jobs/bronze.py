@@ -8,6 +8,7 @@ of a valid record, ``raw-<xxhash64>`` of an invalid one) feeds the reconciliatio
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 
@@ -83,20 +84,19 @@ def run(spark: SparkSession, settings: Settings, event_date: str) -> int:
     return read(spark, settings, event_date).count()
 
 
+def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
+    count = run(spark, settings, args.date)
+    where = lake.partition(settings, lake.BRONZE, args.date)
+    print(f"bronze {args.date}: {count} records -> {where}")
+
+
+COMMAND = runner.Job(
+    "bronze", "Spark batch: Kafka -> bronze, every record of a date (replaces it)", _execute
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = runner.date_parser("bronze", "Kafka -> bronze: every record of one date, replaced.")
-    args = parser.parse_args(argv)
-
-    def body() -> int:
-        settings = runner.settings()
-        spark = runner.spark_session(settings, f"tripclick-bronze-{args.date}")
-        count = run(spark, settings, args.date)
-        print(
-            f"bronze {args.date}: {count} records -> {lake.partition(settings, lake.BRONZE, args.date)}"
-        )
-        return 0
-
-    return runner.run_main("bronze", body)
+    return runner.main(COMMAND, argv)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ deletes the date's rows. The schema comes from the versioned migrations, applied
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
@@ -52,24 +53,27 @@ def run(
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = runner.date_parser("gold", "silver -> gold marts in PostgreSQL, then reconcile.")
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-reconcile", action="store_true", help="load the marts without the reconciliation"
     )
-    args = parser.parse_args(argv)
 
-    def body() -> int:
-        settings = runner.settings()
-        spark = runner.spark_session(settings, f"tripclick-gold-{args.date}")
-        result = run(spark, settings, args.date, check=not args.no_reconcile)
-        for name, n in result["loaded"].items():
-            print(f"gold {args.date}: {name:<24} {n} rows")
-        if "reconciliation" in result:
-            print(f"gold {args.date}: reconciliation passed")
-        return 0
 
-    return runner.run_main("gold", body)
+def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
+    result = run(spark, settings, args.date, check=not args.no_reconcile)
+    for name, n in result["loaded"].items():
+        print(f"gold {args.date}: {name:<24} {n} rows")
+    if "reconciliation" in result:
+        print(f"gold {args.date}: reconciliation passed")
+
+
+COMMAND = runner.Job(
+    "gold", "silver -> the four marts of a date in PostgreSQL, then reconcile", _execute, _arguments
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return runner.main(COMMAND, argv)
 
 
 if __name__ == "__main__":

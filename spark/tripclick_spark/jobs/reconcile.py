@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
@@ -91,18 +92,15 @@ def run(spark: SparkSession, settings: Settings, event_date: str) -> dict[str, A
     return report
 
 
+def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
+    print(json.dumps(run(spark, settings, args.date), indent=2))
+
+
+COMMAND = runner.Job("reconcile", "count a date through every layer; fail on a mismatch", _execute)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = runner.date_parser("reconcile", "Count one date through every layer and check.")
-    args = parser.parse_args(argv)
-
-    def body() -> int:
-        settings = runner.settings()
-        spark = runner.spark_session(settings, f"tripclick-reconcile-{args.date}")
-        report = run(spark, settings, args.date)
-        print(json.dumps(report, indent=2))
-        return 0
-
-    return runner.run_main("reconcile", body)
+    return runner.main(COMMAND, argv)
 
 
 if __name__ == "__main__":

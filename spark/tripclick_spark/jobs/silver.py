@@ -243,8 +243,33 @@ def _stop_between_batches(query, patience_seconds: float = 120) -> None:
     query.stop()
 
 
-def run_args(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> str:
-    """Run with the options of :func:`runner.silver_arguments`; return the summary line."""
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return seconds
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    """Silver's options besides ``--date``: how long it runs and from where."""
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--duration-seconds", type=_positive_seconds, metavar="N", help="run N s, then stop"
+    )
+    mode.add_argument("--available-now", action="store_true", help="catch up, then stop")
+    parser.add_argument("--trigger-seconds", type=int, default=10, help="micro-batch interval")
+    parser.add_argument(
+        "--max-offsets-per-trigger", type=int, metavar="N", help="cap on records per batch"
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="drop the date's checkpoint and output first"
+    )
+
+
+def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
     result = run(
         spark,
         settings,
@@ -255,26 +280,22 @@ def run_args(spark: SparkSession, settings: Settings, args: argparse.Namespace) 
         max_offsets_per_trigger=args.max_offsets_per_trigger,
         fresh=args.reset,
     )
-    return (
+    print(
         f"silver {result.event_date}: {result.batches} batches, "
         f"{result.silver_rows} clicks, {result.quarantined_rows} quarantined"
     )
 
 
+COMMAND = runner.Job(
+    JOB,
+    "Spark streaming: Kafka -> silver (validated, deduplicated) and quarantine for a date",
+    _execute,
+    _arguments,
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = runner.date_parser(
-        "silver", "Kafka -> silver (validated, deduplicated) and quarantine, for one date."
-    )
-    runner.silver_arguments(parser)
-    args = parser.parse_args(argv)
-
-    def body() -> int:
-        settings = runner.settings()
-        spark = runner.spark_session(settings, f"tripclick-silver-{args.date}")
-        print(run_args(spark, settings, args))
-        return 0
-
-    return runner.run_main("silver", body)
+    return runner.main(COMMAND, argv)
 
 
 if __name__ == "__main__":

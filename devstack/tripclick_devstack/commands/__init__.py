@@ -1,0 +1,1 @@
+"""Sub-commands the local platform adds to the ``tripclick`` CLI, one module each."""
