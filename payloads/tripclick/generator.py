@@ -27,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tripclick import vocabulary as vocab
+from tripclick.contract import DEFAULT_TIMEZONE
 from tripclick.errors import UserError
 
 DAY_MS = 86_400_000
@@ -59,7 +60,7 @@ class DaySpec:
     servers: int = 2
     duplicate_rate: float = 0.0
     malformed_rate: float = 0.0
-    timezone: str = "Asia/Seoul"
+    timezone: str = DEFAULT_TIMEZONE
     window_start: time = time(15, 0)
     window_minutes: int = 60
     peak_share: float = 0.35

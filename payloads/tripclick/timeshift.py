@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tripclick.contract import DEFAULT_TIMEZONE
 from tripclick.errors import UserError
 
 DAY_MS = 86_400_000
@@ -47,7 +48,7 @@ class Shift:
     compress: bool = True
     window_start: time = time(15, 0)
     window_minutes: int = 60
-    timezone: str = "Asia/Seoul"
+    timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
         if not 1 <= self.window_minutes <= 24 * 60:

@@ -39,6 +39,8 @@ def test_the_lake_layout_is_spelled_only_in_the_contract():
     assert _literals(r"[\"']reports/reconciliation") == []
 
 
-def test_the_runtimes_and_secret_folder_are_spelled_only_in_the_contract():
+def test_the_runtimes_zone_and_secret_folder_are_spelled_only_in_the_contract():
     assert _literals(r"\(\s*[\"']local[\"'],\s*[\"']aws[\"']\s*\)") == []
     assert _literals(r"/ [\"']secrets[\"']") == []
+    # A default time zone as a value (messages may name it as an example).
+    assert _literals(r"(=|:)\s*[\"']Asia/Seoul[\"']") == []
