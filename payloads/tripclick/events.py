@@ -7,9 +7,12 @@ Two inputs, one model:
 - :func:`validate_value` reads a Kafka value built by :meth:`Event.to_value` (the
   nine fields untouched plus ``event_ts``, ``event_date``, ``dedup_key``, ``source``,
   ``produced_at``; ARCHITECTURE 3.1). The Spark silver job calls it inside Spark, so
-  this module stays pure and needs only the standard library and xxhash.
+  this module stays pure: it needs the standard library, msgspec and xxhash (through
+  :mod:`tripclick.dedup`) and nothing else.
 
 Both return an :class:`Event` or a :class:`Rejection` with a short stable reason code.
+JSON is read by one function, :func:`_decode`: msgspec first, which only ever accepts,
+then the standard library's ``json``, which decides every rejection and its reason.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 
@@ -229,12 +232,8 @@ _json_decode = json.JSONDecoder().decode
 # that UTF-8 cannot hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
-# The fast paths. msgspec decodes straight into typed fields and checks their types in
-# C, about three times faster than a dict and checks in Python. It only ever accepts:
-# a line or value it cannot read, or whose fields then fail a check, is read again with
-# the standard library, which decides every rejection and its reason. So results are
-# the same with or without it (tests/payloads/test_fast_paths.py compares both on
-# thousands of mutated lines).
+# The fast path: msgspec decodes straight into typed fields and checks their types in C,
+# faster than a dict checked in Python (bench/README.md). It only ever accepts; see _decode.
 _Id = Annotated[int, msgspec.Meta(ge=0, le=_MAX_ID - 1)]
 
 
@@ -262,84 +261,79 @@ class ValueRecord(_Nine, forbid_unknown_fields=False, gc=False):
     produced_at: str
 
 
-# What msgspec raises on input it cannot read (RecursionError: nested too deeply).
-_UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
-_decode_nine: Callable | None = msgspec.json.Decoder(_Nine).decode
-_decode_value: Callable | None = msgspec.json.Decoder(ValueRecord).decode
-_fast_loads: Callable | None = msgspec.json.decode
+# What msgspec raises on input it cannot read (RecursionError: nested too deeply;
+# UnicodeEncodeError: a str holding a surrogate, as surrogateescape decoding leaves).
+_UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, UnicodeEncodeError, RecursionError)
+_read_nine = msgspec.json.Decoder(_Nine).decode
+_read_value = msgspec.json.Decoder(ValueRecord).decode
+_read_json = msgspec.json.decode
+
+# What _decode gives for a line or value whose nine fields are valid: its bytes, its
+# fields (a struct from the typed reader, else the dict), click_ms and DocumentId.
+_Decoded = tuple[bytes, _Nine | dict, int, int]
 
 
-def _fast(data: bytes, decode: Callable | None) -> tuple[_Nine, int] | None:
-    """``(fields, click_ms)`` when ``decode`` reads ``data`` and its nine fields are valid."""
-    if decode is None:
-        return None
-    try:
-        fields = decode(data)
-    except _UNREADABLE:
-        return None
-    if not fields.SessionId.strip():
-        return None
-    click_ms = _click_ms(fields.DateCreated)
-    return None if click_ms is None else (fields, click_ms)
+def _decode(
+    raw: bytes | bytearray | str, typed: Callable[[bytes | str], _Nine] | None, fast: bool = True
+) -> _Decoded | Rejection:
+    """Read ``raw`` and check its nine fields: ``(bytes, fields, click_ms, document_id)``.
 
-
-def _decode(raw: bytes | str, fast: bool = False) -> tuple[bytes, dict | Rejection]:
-    if fast and _fast_loads is not None:
-        try:
-            obj = _fast_loads(raw)
-        except _UNREADABLE:
-            pass
-        else:
-            if type(obj) is dict:
-                data = raw if type(raw) is bytes else raw.encode("utf-8", "surrogateescape")
-                return data, obj
-    if isinstance(raw, str):
-        data = raw.encode("utf-8", "surrogateescape")
-        text = raw
-    else:
+    With ``fast``, msgspec reads first: into the struct of ``typed`` when given, else
+    into a dict checked by :func:`_check_nine`. It only ever accepts. Anything it cannot
+    read, or whose fields then fail a check (readers differ on some numbers, such as
+    huge integers), is read again with the standard library, which decides every
+    rejection and its reason; so results never depend on ``fast``
+    (tests/payloads/test_fast_paths.py compares both on thousands of mutated lines).
+    """
+    if type(raw) is bytes:
         data = raw
+    elif isinstance(raw, str):
+        data = raw.encode("utf-8", "surrogateescape")
+    else:
+        data = raw = bytes(raw)  # a bytearray or memoryview
+    if fast:
+        if typed is not None:
+            try:
+                fields = typed(raw)
+            except _UNREADABLE:
+                pass
+            else:
+                if fields.SessionId.strip():
+                    click_ms = _click_ms(fields.DateCreated)
+                    if click_ms is not None:
+                        return data, fields, click_ms, fields.DocumentId
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            return data, Rejection("not_utf8", data, f"not valid UTF-8 at byte {err.start}")
+            obj = _read_json(raw)
+        except _UNREADABLE:
+            obj = None
+        if type(obj) is dict:
+            checked = _check_nine(obj, data)
+            if type(checked) is tuple:
+                return data, obj, *checked
+    try:
+        # A str too: surrogateescape decoding may have left bytes that are not UTF-8 in it.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Rejection("not_utf8", data, f"not valid UTF-8 at byte {err.start}")
     try:
         obj = _json_decode(text)
     except ValueError:
-        return data, Rejection("not_json", data)
+        return Rejection("not_json", data)
     except RecursionError:
-        return data, Rejection("not_json", data, "nested too deeply to read")
+        return Rejection("not_json", data, "nested too deeply to read")
     if type(obj) is not dict:
-        return data, Rejection("not_object", data)
+        return Rejection("not_object", data)
     if _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(obj, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            return data, Rejection(
+            return Rejection(
                 "not_utf8", data, "a \\u escape is a lone UTF-16 surrogate, which UTF-8 cannot hold"
             )
-    return data, obj
-
-
-def _decode_checked(raw: bytes | str) -> tuple[bytes, dict, tuple[int, int]] | Rejection:
-    """Decode and check the nine fields; a rejection is always the standard library's."""
-    if _fast_loads is not None:
-        try:
-            obj = _fast_loads(raw)
-        except _UNREADABLE:
-            obj = None
-        if type(obj) is dict:
-            data = raw if type(raw) is bytes else raw.encode("utf-8", "surrogateescape")
-            checked = _check_nine(obj, data)
-            if type(checked) is tuple:
-                return data, obj, checked
-            # Readers differ on some numbers (huge integers): let json decide.
-    data, obj = _decode(raw)
-    if type(obj) is Rejection:
-        return obj
     checked = _check_nine(obj, data)
     if type(checked) is Rejection:
         return checked
-    return data, obj, checked
+    return data, obj, *checked
 
 
 def _parse_iso(value: object) -> datetime | None:
@@ -454,15 +448,20 @@ def _event(obj: dict, click_ms: int, doc: int, **time) -> Event:
     )
 
 
-def _check_line(line: bytes | str) -> tuple[bytes, dict, int, int] | Rejection:
-    """What parse_line and encode_line share: decode, check the nine fields and the event time."""
+def _check_line(
+    line: bytes | str, typed: Callable[[bytes | str], _Nine] | None, fast: bool
+) -> _Decoded | Rejection:
+    """What parse_line and encode_line share: decode the line without its line end, then
+    check its event time."""
     line = line.rstrip("\r\n") if isinstance(line, str) else bytes(line).rstrip(b"\r\n")
-    decoded = _decode_checked(line)
-    if type(decoded) is Rejection:
-        return decoded
-    data, obj, (click_ms, doc) = decoded
-    if len(obj) != len(FIELDS):
-        # The preprocessed shape: event_ts and event_date must be the click's own time.
+    decoded = _decode(line, typed, fast)
+    return _check_times(decoded) if type(decoded) is tuple else decoded
+
+
+def _check_times(decoded: _Decoded) -> _Decoded | Rejection:
+    """The preprocessed shape: its ``event_ts`` and ``event_date`` must be the click's own."""
+    data, obj, click_ms, _doc = decoded
+    if type(obj) is dict and len(obj) != len(FIELDS):
         if "event_ts" in obj:
             given = _parse_iso(obj["event_ts"])
             if given is None:
@@ -471,16 +470,17 @@ def _check_line(line: bytes | str) -> tuple[bytes, dict, int, int] | Rejection:
                 return Rejection("event_ts_mismatch", data)
         if "event_date" in obj and obj["event_date"] != iso_utc(click_ms)[:10]:
             return Rejection("bad_event_date", data)
-    return data, obj, click_ms, doc
+    return decoded
 
 
-def parse_line(line: bytes | str) -> Event | Rejection:
+def parse_line(line: bytes | str, *, fast: bool = True) -> Event | Rejection:
     """Parse one TripClick log line (raw nine fields, or with ``event_ts``/``event_date``).
 
     The event time is the click time; in the second shape ``event_ts`` and
-    ``event_date`` must agree with ``DateCreated``.
+    ``event_date`` must agree with ``DateCreated``. ``fast=False`` reads with the
+    standard library alone (the same result, slower; see :func:`_decode`).
     """
-    checked = _check_line(line)
+    checked = _check_line(line, None, fast)
     if type(checked) is Rejection:
         return checked
     data, obj, click_ms, doc = checked
@@ -501,63 +501,72 @@ def encode_line(
     source: str,
     produced_at: str,
     shift: Callable[[int], int] | None = None,
+    *,
+    fast: bool = True,
 ) -> tuple[str, bytes, str] | Rejection:
     """The producer's hot path: a log line → (key, Kafka value, event_date) or a Rejection.
 
     Same checks and same value as ``parse_line(line).to_value(...)`` without building an
     Event. ``produced_at`` is already formatted; ``shift`` maps the click time (ms) to
-    the replayed time.
+    the replayed time; ``fast`` as in :func:`parse_line`.
     """
-    fast = _fast(line, _decode_nine) if type(line) is bytes else None
-    if fast is not None:
-        fields, click_ms = fast
-        data, obj, sid, doc = line, None, fields.SessionId, fields.DocumentId
-    else:
-        checked = _check_line(line)
-        if type(checked) is Rejection:
-            return checked
-        data, obj, click_ms, doc = checked
-        sid = obj["SessionId"]
+    return _encoded(_check_line(line, _read_nine, fast), source, produced_at, shift)
+
+
+def encode_lines(
+    lines: list[bytes], source: str, produced_at: str, *, fast: bool = True
+) -> list[tuple[str, bytes, str] | Rejection]:
+    """:func:`encode_line` of each of ``lines``: one call per chunk for the batch producer."""
+    out: list[tuple[str, bytes, str] | Rejection] = []
+    append = out.append
+    for line in lines:
+        # _check_line inlined: per-line calls cost as much as the checks here.
+        decoded = _decode(line.rstrip(b"\r\n"), _read_nine, fast)
+        if type(decoded) is tuple and type(decoded[1]) is dict:
+            decoded = _check_times(decoded)
+        append(_encoded(decoded, source, produced_at))
+    return out
+
+
+def _encoded(
+    checked: _Decoded | Rejection,
+    source: str,
+    produced_at: str,
+    shift: Callable[[int], int] | None = None,
+) -> tuple[str, bytes, str] | Rejection:
+    """The (key, value, event_date) of a checked line."""
+    if type(checked) is Rejection:
+        return checked
+    data, fields, click_ms, doc = checked
     event_ms = shift(click_ms) if shift else click_ms
     event_ts = iso_utc(event_ms)
-    if obj is not None and len(obj) != len(FIELDS):
-        event = _event(obj, click_ms, doc, event_ts=event_ts, event_date="", event_ms=event_ms)
-        return sid, event.value_bytes(source, produced_at, event_ms), event_ts[:10]
+    if type(fields) is not dict:
+        sid = fields.SessionId
+    else:
+        sid = fields["SessionId"]
+        if len(fields) != len(FIELDS):
+            event = _event(
+                fields, click_ms, doc, event_ts=event_ts, event_date="", event_ms=event_ms
+            )
+            return sid, event.value_bytes(source, produced_at, event_ms), event_ts[:10]
     value = _appended(data.rstrip(), event_ts, dedup_key(sid, doc, click_ms), source, produced_at)
     return sid, value, event_ts[:10]
 
 
-def encode_lines(lines: list[bytes], source: str, produced_at: str) -> list[tuple | None]:
-    """:func:`encode_line` of many lines at once, for the batch producer's hot loop.
-
-    Gives ``(key, value)`` for each line the fast path accepts (exactly the nine
-    fields), and None for any other line: the caller passes those to
-    :func:`encode_line`, which decides. One call per chunk instead of per line.
-    """
-    decode = _decode_nine
-    out: list[tuple | None] = []
-    append = out.append
-    for line in lines:
-        fast = _fast(line, decode)
-        if fast is None:
-            append(None)
-            continue
-        fields, click_ms = fast
-        sid = fields.SessionId
-        key = dedup_key(sid, fields.DocumentId, click_ms)
-        append((sid, _appended(line.rstrip(), iso_utc(click_ms), key, source, produced_at)))
-    return out
+_new_tuple = tuple.__new__
 
 
-class ValueFields(tuple):
-    """What :func:`check_value` found valid: the value's fields and what derives from them.
+class ValueFields(NamedTuple):
+    """What :func:`check_value` found valid: the value's fields and what derives from them."""
 
-    A plain tuple (cheap to build a million times): ``fields`` (a :class:`ValueRecord`),
-    ``click_ms``, ``document_id``, ``dedup_key``, ``event_ts`` (aware, UTC),
-    ``event_date``, ``source``, ``produced_at`` (ISO-8601, UTC).
-    """
-
-    __slots__ = ()
+    fields: ValueRecord
+    click_ms: int
+    document_id: int
+    dedup_key: str
+    event_ts: datetime  # aware, UTC
+    event_date: str
+    source: str
+    produced_at: str  # ISO-8601, UTC
 
 
 def _utc_iso(text: str, ts: datetime) -> str:
@@ -567,19 +576,18 @@ def _utc_iso(text: str, ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def check_value(value: bytes) -> ValueFields | Rejection:
-    """The checks of :func:`validate_value` without building an :class:`Event` (silver's path)."""
-    fast = _fast(value, _decode_value)
-    if fast is not None:
-        fields, click_ms = fast
-        doc = fields.DocumentId
-    else:
-        decoded = _decode_checked(value)
-        if type(decoded) is Rejection:
-            return decoded
-        value, obj, (click_ms, doc) = decoded
+def check_value(value: bytes, *, fast: bool = True) -> ValueFields | Rejection:
+    """The checks of :func:`validate_value` without building an :class:`Event` (silver's path).
+
+    ``fast=False`` reads with the standard library alone (the same result, slower).
+    """
+    decoded = _decode(value, _read_value, fast)
+    if type(decoded) is Rejection:
+        return decoded
+    value, fields, click_ms, doc = decoded
+    if type(fields) is dict:
         # Not type-checked here: the checks below (and _check_nine before) do that.
-        fields = ValueRecord(**{name: obj.get(name) for name in ValueRecord.__struct_fields__})
+        fields = ValueRecord(**{name: fields.get(name) for name in ValueRecord.__struct_fields__})
     event_ts = fields.event_ts
     ts = _parse_iso(event_ts)
     if ts is None:
@@ -600,8 +608,10 @@ def check_value(value: bytes) -> ValueFields | Rejection:
     produced = _parse_iso(produced_at)
     if produced is None:
         return Rejection("bad_produced_at", value)
-    return ValueFields(
-        (fields, click_ms, doc, key, ts, event_date, source, _utc_iso(produced_at, produced))
+    # tuple.__new__ skips the NamedTuple's __new__, a Python call: silver checks every value.
+    return _new_tuple(
+        ValueFields,
+        (fields, click_ms, doc, key, ts, event_date, source, _utc_iso(produced_at, produced)),
     )
 
 

@@ -93,13 +93,9 @@ def _nine_field_lines(sample_files) -> list[bytes]:
     return nine + lines[:100] + [line for _, line in BAD_LINES]
 
 
-def _both(monkeypatch, fn, inputs: list[bytes]) -> tuple[list, list]:
-    fast = [fn(x) for x in inputs]
-    with monkeypatch.context() as m:
-        for name in ("_decode_nine", "_decode_value", "_fast_loads"):
-            m.setattr(events, name, None)
-        slow = [fn(x) for x in inputs]
-    return fast, slow
+def _both(fn, inputs: list[bytes]) -> tuple[list, list]:
+    """``fn`` of each input with msgspec first (fast=True) and with json alone (fast=False)."""
+    return [fn(x, fast=True) for x in inputs], [fn(x, fast=False) for x in inputs]
 
 
 def _first_difference(inputs: list[bytes], fast: list, slow: list) -> str:
@@ -109,18 +105,19 @@ def _first_difference(inputs: list[bytes], fast: list, slow: list) -> str:
     return ""
 
 
-def test_encode_line_fast_and_standard_paths_agree(monkeypatch, sample_files):
+def test_encode_line_fast_and_standard_paths_agree(sample_files):
     rng = random.Random(2016)
     bases = _nine_field_lines(sample_files)
     lines = bases + [_mutate(rng, rng.choice(bases)) for _ in range(CASES)]
-    fast, slow = _both(monkeypatch, lambda x: encode_line(x, "web-0", PRODUCED), lines)
+    fast, slow = _both(lambda x, fast: encode_line(x, "web-0", PRODUCED, fast=fast), lines)
     assert _first_difference(lines, fast, slow) == ""
     # The corpus must exercise both outcomes, or the comparison proves little.
     valid = sum(type(r) is tuple for r in fast)
     assert 0.1 * len(lines) < valid < 0.9 * len(lines)
+    assert sum(type(_typed_fields(x)) is events._Nine for x in lines) > 0.3 * valid
 
 
-def test_check_value_fast_and_standard_paths_agree(monkeypatch, sample_files):
+def test_check_value_fast_and_standard_paths_agree(sample_files):
     rng = random.Random(2017)
     bases = [
         encoded[1]
@@ -128,10 +125,13 @@ def test_check_value_fast_and_standard_paths_agree(monkeypatch, sample_files):
         if type(encoded := encode_line(line, "web-0", PRODUCED)) is tuple
     ]
     values = bases + [_mutate(rng, rng.choice(bases)) for _ in range(CASES)]
-    fast, slow = _both(monkeypatch, check_value, values)
+    fast, slow = _both(check_value, values)
     assert _first_difference(values, fast, slow) == ""
     valid = sum(type(r) is events.ValueFields for r in fast)
     assert 0.1 * len(values) < valid < 0.9 * len(values)
+    # The typed reader must accept most valid values, or the comparison proves little.
+    typed = sum(type(_typed_fields(x, events._read_value)) is events.ValueRecord for x in values)
+    assert typed > 0.8 * valid
 
 
 def test_encode_lines_gives_what_encode_line_gives(sample_files):
@@ -139,12 +139,18 @@ def test_encode_lines_gives_what_encode_line_gives(sample_files):
     bases = _nine_field_lines(sample_files)
     lines = bases + [_mutate(rng, rng.choice(bases)) for _ in range(CASES)]
     batch = encode_lines(lines, "web-0", PRODUCED)
-    single = [encode_line(x, "web-0", PRODUCED) for x in lines]
-    differ = [(x, b, s) for x, b, s in zip(lines, batch, single, strict=True) if b and b != s[:2]]
-    assert differ == []
-    # Lines of exactly the nine fields (the first hundred) all take the batch path.
-    assert None not in batch[:100]
-    assert sum(b is not None for b in batch) > 300  # 415 with this seed
+    single = [encode_line(x, "web-0", PRODUCED, fast=False) for x in lines]
+    assert _first_difference(lines, batch, single) == ""
+    # Lines of exactly the nine fields (the first hundred) all take the typed fast path.
+    typed = [type(_typed_fields(x)) is events._Nine for x in lines]
+    assert all(typed[:100])
+    assert sum(typed) > 300  # 415 with this seed
+
+
+def _typed_fields(data: bytes, reader=events._read_nine) -> object:
+    """What ``_decode`` gives for the fields of ``data``: a struct when ``reader`` accepted."""
+    decoded = events._decode(data, reader)
+    return decoded if type(decoded) is events.Rejection else decoded[1]
 
 
 @pytest.mark.parametrize("fn", [check_value, lambda x: encode_line(x, "web-0", PRODUCED)])
