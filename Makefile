@@ -110,6 +110,7 @@ include ansible/ansible.mk
 include dags/airflow.mk
 include superset/superset.mk
 include spark/spark.mk
+include devstack/fleet.mk
 
 .PHONY: lock
 lock: $(UV) ## Re-resolve every pinned environment (uv.lock and each tool venv's requirements.txt).

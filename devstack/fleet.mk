@@ -1,0 +1,47 @@
+# The simulated fleet (ARCHITECTURE.md 5.1): Terraform's hosts as systemd containers on this
+# machine, converged by the real site.yml. Included by the top-level Makefile.
+#   make fleet-up ENV=dev && make fleet-converge ENV=dev && make fleet-down ENV=dev
+
+FLEET          = PYTHONPATH=$(ROOT)/devstack $(PY) -m tripclick_devstack.fleet --env $(ENV)
+FLEET_DIR      = $(LOCAL)/fleet/$(ENV)
+FLEET_INVENTORY = inventory/terraform/fleet-$(ENV).yml
+FLEET_VAULT    = $(LOCAL)/secrets/ansible-vault-fleet-$(ENV).yml
+FLEET_LOGS     = $(LOCAL)/run/logs
+
+.PHONY: fleet-engine
+fleet-engine: ## Install Debian's Docker engine (and mmdebstrap) if missing and start dockerd if not running.
+	@bash devstack/fleet-engine.sh start
+
+.PHONY: fleet-engine-stop
+fleet-engine-stop: ## Stop the dockerd that fleet-engine started (after fleet-down).
+	@bash devstack/fleet-engine.sh stop
+
+.PHONY: fleet-image
+fleet-image: $(VENV)/.synced fleet-engine ## Build the fleet's base image (Debian + systemd + sshd) unless its recipe is unchanged.
+	$(FLEET) image
+
+.PHONY: fleet-up
+fleet-up: $(VENV)/.synced fleet-engine ## Simulate `terraform apply` of ENV: one systemd container per instance, subnets, security groups, lake, inventory.
+	$(FLEET) up
+
+.PHONY: fleet-status
+fleet-status: $(VENV)/.synced ## List the fleet's hosts, their addresses and health (systemd, SSH through the jump host).
+	@$(FLEET) status
+
+.PHONY: fleet-down
+fleet-down: $(VENV)/.synced ## Remove every container, network, volume, rule and process fleet-up made.
+	$(FLEET) down
+
+.PHONY: fleet-vault
+fleet-vault: $(ANSIBLE_VENV)/.synced ## Create the fleet environment's encrypted secrets (once), as `make ansible-vault` does.
+	@$(MAKE) --no-print-directory ansible-vault INVENTORY=$(FLEET_INVENTORY) VAULT_FILE=$(FLEET_VAULT)
+
+.PHONY: fleet-converge
+fleet-converge: fleet-up fleet-vault ansible-system-packages ## Run the real site.yml over the fleet through the jump host (ProxyJump); log in .local/run/logs.
+	@mkdir -p $(FLEET_LOGS)
+	$(call say,converging the $(ENV) fleet with site.yml (log $(FLEET_LOGS)/fleet-$(ENV)-converge.log))
+	@start=$$(date +%s); rc=0; \
+	$(ANSIBLE_RUN) ANSIBLE_SSH_ARGS="-F $(FLEET_DIR)/ssh/config -o ControlMaster=auto -o ControlPersist=120s" \
+	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) $(ANSIBLE_ARGS) \
+	  2>&1 | tee $(FLEET_LOGS)/fleet-$(ENV)-converge.log || rc=$$?; \
+	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc

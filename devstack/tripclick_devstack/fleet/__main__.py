@@ -1,0 +1,61 @@
+"""python -m tripclick_devstack.fleet {image,up,status,down,ssh-config,outputs} --env ENV"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tripclick_devstack.fleet.engine import FleetError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tripclick_devstack.fleet", description=__doc__)
+    parser.add_argument("command", choices=["image", "up", "status", "down", "paths"])
+    parser.add_argument("--env", default="dev", help="Terraform environment (terraform/envs/<env>)")
+    args = parser.parse_args(argv)
+    from tripclick_devstack.fleet import image
+    from tripclick_devstack.fleet.fleet import Fleet
+
+    def log(message: str) -> None:
+        print(f"\033[1m==> {message}\033[0m", flush=True)
+
+    try:
+        fleet = Fleet(args.env, log=log)
+        if args.command == "image":
+            from tripclick_devstack.fleet.engine import ensure_engine
+
+            ensure_engine()
+            print(image.build(fleet.local, log=log))
+        elif args.command == "up":
+            fleet.up()
+        elif args.command == "down":
+            fleet.down()
+        elif args.command == "status":
+            rows = fleet.status()
+            width = max(len(r["host"]) for r in rows)
+            for r in rows:
+                print(f"{r['host']:<{width}}  {r['state']:<8}  {r['addresses']:<22}  {r['health']}")
+            print(
+                f"S3 endpoint: {fleet.s3_endpoint} ({'running' if fleet._moto_pid() else 'stopped'})"
+            )
+        elif args.command == "paths":
+            print(
+                json.dumps(
+                    {
+                        "inventory": str(fleet.inventory),
+                        "ssh_config": str(fleet.paths.ssh_config),
+                        "outputs": str(fleet.paths.outputs),
+                        "s3_endpoint": fleet.s3_endpoint,
+                    },
+                    indent=2,
+                )
+            )
+    except (FleetError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
