@@ -87,7 +87,7 @@ def test_sample_day_marts_match_plain_python(sample_day, sample_files):
 
 def test_gold_dump_command_prints_the_marts_as_one_json_object(sample_day, pipeline):
     out = subprocess.run(
-        [sys.executable, "-m", "tripclick.cli", "gold", "dump", "--date", SAMPLE_DATE],
+        [sys.executable, "-m", "tripclick_devstack.cli", "gold", "dump", "--date", SAMPLE_DATE],
         env=env_of(pipeline),
         capture_output=True,
         text=True,

@@ -27,7 +27,7 @@ BATCH = 300
 
 def _silver_cmd() -> list[str]:
     return [
-        sys.executable, "-m", "tripclick.cli", "silver", "--date", DATE,
+        sys.executable, "-m", "tripclick_devstack.cli", "silver", "--date", DATE,
         "--available-now", "--max-offsets-per-trigger", str(BATCH),
     ]  # fmt: skip
 
