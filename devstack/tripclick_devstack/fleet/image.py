@@ -55,6 +55,8 @@ PACKAGES = (
     "xz-utils",
     "unzip",
 )
+# Keep the package lists, as a cloud image does: apt's cache_valid_time judges their age.
+OPTIONS = ("--variant=minbase", "--skip=cleanup/apt/lists")
 SSH_USER = "ubuntu"
 SG_SCRIPT = "/etc/tripclick-fleet/security-group.sh"
 
@@ -133,6 +135,7 @@ def split_bundle(bundle: Path, folder: Path) -> int:
 def recipe_hash() -> str:
     recipe = {
         "suite": SUITE,
+        "options": OPTIONS,
         "mirrors": MIRRORS,
         "packages": PACKAGES,
         "customize": CUSTOMIZE,
@@ -173,7 +176,7 @@ def build(local: Path, log=print) -> str:
             [
                 "mmdebstrap",
                 "--quiet",
-                "--variant=minbase",
+                *OPTIONS,
                 "--include=" + ",".join(PACKAGES),
                 "--customize-hook=" + CUSTOMIZE.strip(),
                 SUITE,
