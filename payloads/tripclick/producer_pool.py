@@ -1,16 +1,15 @@
 """Batch mode on several cores: N producer processes, each owning a share of the sessions.
 
 Validating and encoding a line costs more CPU than sending it, so a big batch run is
-split over processes, each running the ordinary send loop with its own idempotent
-producer:
+split over processes, each running the ordinary send loop
+(:class:`~tripclick.sending.SendLoop`) with its own idempotent producer:
 
 - when the files divide evenly among the processes (a day is one log per web server,
   and the load balancer keeps a session on one server), each process takes whole files;
 - otherwise every process reads every file and keeps the lines whose ``SessionId``
   hashes to it (a cheap byte search, no JSON parsing); lines without a readable
-  ``SessionId`` go to process 0. Reading and testing every line in every process costs
-  about 3 µs of CPU per line (a 1M-line day on two processes: 4.9 s against 1.8 s for
-  whole files), a third of what sending a line costs, which is why whole files come first.
+  ``SessionId`` go to process 0. Every process then reads and tests every line, which
+  costs CPU that whole files do not (bench/README.md), so whole files come first.
 
 Either way a file's lines of one session stay in one process in file order, so their
 order in Kafka is the same as with one process. The parent only adds up the counts,
@@ -27,11 +26,11 @@ import signal
 import time
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from tripclick.errors import UserError
 from tripclick.events import Rejection
+from tripclick.sending import ProgressSink, RejectSink, SendLoop, Stop, Summary, chunks
 
 _KEY = b'"SessionId"'
 # Whole files per process only when no process gets more than this times an even share.
@@ -51,24 +50,24 @@ def owner(line: bytes, processes: int) -> int:
     return zlib.crc32(line[start + 1 : end]) % processes
 
 
-class _Counter:
-    """Duck-types Progress: publishes this process's line count to the parent."""
+class _SharedCount(ProgressSink):
+    """A worker's progress: its line count, in an array the parent adds up."""
 
     def __init__(self, counters: Any, index: int) -> None:
         self.counters, self.index = counters, index
 
-    def update(self, summary: Any) -> None:
+    def update(self, summary: Summary) -> None:
         self.counters[self.index] = summary.lines
 
 
-class _Collect:
-    """Duck-types the reject file: keeps rows for the parent, which writes them in order."""
+class _RejectRows(RejectSink):
+    """A worker's rejects, kept for the parent, which writes all of them in input order."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, int, str, str, bytes]] = []
+        self.rows: list[tuple[str, int, Rejection]] = []
 
-    def write(self, rej: Rejection, file: str, line_no: int, _day: str) -> None:
-        self.rows.append((file, line_no, rej.reason, rej.detail, rej.raw))
+    def write(self, rejection: Rejection, file: str, line_no: int) -> None:
+        self.rows.append((file, line_no, rejection))
 
 
 def file_shares(files: list[str], processes: int) -> list[list[str]] | None:
@@ -96,38 +95,18 @@ def _worker(
     topic: str,
     source: str,
     reject_day: str,
-    stop: Any,
+    stop: Stop,
     counters: Any,
     results: Any,
 ) -> None:
     # The parent decides when to stop (a Ctrl-C reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from tripclick import producer as p
-
-    summary = p.Summary(source=source, mode="batch", files=files)
-    box: list = []
-    conf = {**conf, "on_delivery": lambda err, msg: box[0].on_delivery(err, msg)}
-    sender = p._Sender(p.Producer(conf), topic, summary)
-    box.append(sender)
-    collect = _Collect()
-    counter = _Counter(counters, index)
+    summary = Summary(source=source, mode="batch", files=files)
+    rows = _RejectRows()
+    loop = SendLoop(conf, topic, summary, rows, _SharedCount(counters, index), stop, reject_day)
     keep = None if whole else (lambda line: owner(line, processes) == index)
-    # The send loop asks stop.event.is_set() once per chunk: the shared event will do.
-    p._run_batch(
-        p._chunks(files, keep),
-        sender,
-        collect,
-        summary,
-        counter,
-        SimpleNamespace(event=stop),
-        reject_day,
-    )
-    counter.update(summary)
-    while len(sender.producer) > 0:
-        sender.producer.flush(0.5)
-    sender.producer.poll(0)
-    sender.count()
+    loop.batch(chunks(files, keep))
     results.put(
         {
             "index": index,
@@ -137,7 +116,7 @@ def _worker(
             "failed": summary.failed,
             "first_error": summary.first_error,
             "reasons": summary.rejects_by_reason,
-            "rows": collect.rows,
+            "rows": rows.rows,
         }
     )
 
@@ -147,19 +126,22 @@ def run(
     processes: int,
     conf: dict,
     topic: str,
-    summary: Any,
-    rejects: Any,
-    bar: Any,
-    stop: Any,
+    summary: Summary,
+    rejects: RejectSink,
+    progress: ProgressSink,
+    stop: Stop,
     reject_day: str,
 ) -> None:
-    """Run ``processes`` producers over ``files``; fills ``summary`` and the reject file."""
+    """Run ``processes`` producers over ``files``; fill in ``summary``, write ``rejects``.
+
+    ``conf`` is the producers' librdkafka configuration, ``reject_day`` the ``event_date``
+    header of rejected lines; ``stop`` set ends every process after it flushed.
+    """
     # spawn, not fork: this process already runs librdkafka threads.
     ctx = multiprocessing.get_context("spawn")
     shared_stop = ctx.Event()
     counters = ctx.Array("q", processes, lock=False)
     results = ctx.Queue()
-    conf = {k: v for k, v in conf.items() if k != "on_delivery"}
     names = [str(f) for f in files]
     shares = file_shares(names, processes)
     procs = [
@@ -188,7 +170,7 @@ def run(
     got: dict[int, dict] = {}
     try:
         while len(got) < processes:
-            if stop.event.is_set():
+            if stop.is_set():
                 shared_stop.set()
             try:
                 result = results.get(timeout=0.5)
@@ -197,7 +179,7 @@ def run(
             except queue.Empty:
                 pass
             summary.lines = sum(counters)
-            bar.update(summary)
+            progress.update(summary)
             summary.lines = 0  # the final counts come from the processes' results
             dead = [p for i, p in enumerate(procs) if i not in got and not p.is_alive()]
             if dead:
@@ -222,12 +204,10 @@ def run(
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
-        _collect(got, names, summary, rejects, reject_day)
+        _collect(got, names, summary, rejects)
 
 
-def _collect(
-    got: dict[int, dict], names: list[str], summary: Any, rejects: Any, reject_day: str
-) -> None:
+def _collect(got: dict[int, dict], names: list[str], summary: Summary, rejects: RejectSink) -> None:
     """Add the processes' counts into ``summary``; write the rejects in input order."""
     rows = []
     for result in got.values():
@@ -242,5 +222,5 @@ def _collect(
         rows.extend(result["rows"])
     summary.valid = summary.lines - summary.rejected
     position = {name: i for i, name in enumerate(names)}
-    for file, no, reason, detail, raw in sorted(rows, key=lambda r: (position[r[0]], r[1])):
-        rejects.write(Rejection(reason, raw, detail), file, no, reject_day)
+    for file, no, rejection in sorted(rows, key=lambda r: (position[r[0]], r[1])):
+        rejects.write(rejection, file, no)

@@ -6,10 +6,14 @@ import sys
 import time
 from typing import Any
 
+from tripclick.sending import ProgressSink, Summary
+
 LOG_EVERY_S = 10.0
 
 
-class Progress:
+class Progress(ProgressSink):
+    """The progress of the run's parent process, shown to the person who started it."""
+
     def __init__(self, label: str, total: int, enabled: bool = True) -> None:
         self.label = label
         self.total = total
@@ -40,7 +44,7 @@ class Progress:
             self.task = self.bar.add_task(label, total=total, rate="")
             self.bar.start()
 
-    def update(self, summary: Any) -> None:
+    def update(self, summary: Summary) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
@@ -56,7 +60,7 @@ class Progress:
                 flush=True,
             )
 
-    def close(self, summary: Any) -> None:
+    def close(self, summary: Summary) -> None:
         if self.bar is not None:
             self.bar.update(self.task, completed=summary.lines)
             self.bar.stop()
