@@ -45,3 +45,6 @@ fleet-converge: fleet-up fleet-vault ansible-system-packages ## Run the real sit
 	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) $(ANSIBLE_ARGS) \
 	  2>&1 | tee $(FLEET_LOGS)/fleet-$(ENV)-converge.log || rc=$$?; \
 	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+
+# tests/fleet bring the dev fleet up and down themselves; they need the engine.
+TEST_PREREQS += fleet-engine
