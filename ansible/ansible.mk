@@ -4,11 +4,14 @@ ANSIBLE_VENV := $(LOCAL)/venvs/ansible
 $(eval $(call tool_venv,ansible,ansible/requirements.txt))
 LOCKS += ansible/requirements.txt
 
-# Which inventory `make ansible-apply` converges (inventory/<env>); inventory/local is this machine.
+# Which inventory `make ansible-apply` converges: inventory/terraform/<env>.yml (written by
+# `make apply`), inventory/aws_ec2/<env>.aws_ec2.yml, or inventory/local (this machine).
 INVENTORY ?= inventory/local
 # The encrypted secrets of an environment, and the file holding its vault password (both outside git).
 VAULT_FILE ?= $(LOCAL)/secrets/ansible-vault-$(notdir $(INVENTORY)).yml
 VAULT_PASSWORD_FILE ?= $(HOME)/.config/tripclick/vault-password
+# ansible-playbook only warns about a missing inventory, matches no host and exits 0.
+ANSIBLE_INVENTORY_CHECK = @[ -e $(ROOT)/$(INVENTORY) ] || { echo "error: no inventory $(INVENTORY): name a file such as inventory/terraform/dev.yml (make apply ENV=dev writes it)" >&2; exit 2; }
 ANSIBLE_RUN = cd ansible && ANSIBLE_CONFIG=$(ROOT)/ansible/ansible.cfg ANSIBLE_VAULT_PASSWORD_FILE=$(VAULT_PASSWORD_FILE)
 
 # The control node's system Python runs the certificate tasks (community.crypto needs cryptography).
@@ -20,6 +23,7 @@ TEST_PREREQS += $(ANSIBLE_VENV)/.synced ansible-system-packages
 
 .PHONY: ansible-vault
 ansible-vault: $(ANSIBLE_VENV)/.synced ## Create the encrypted secrets of INVENTORY's environment (once; kept outside git).
+	$(ANSIBLE_INVENTORY_CHECK)
 	@mkdir -p $(dir $(VAULT_PASSWORD_FILE)) $(dir $(VAULT_FILE))
 	@[ -s $(VAULT_PASSWORD_FILE) ] || { umask 077; head -c 32 /dev/urandom | base64 > $(VAULT_PASSWORD_FILE); echo "created vault password file $(VAULT_PASSWORD_FILE)"; }
 	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook vault-init.yml -e tripclick_vault_file=$(abspath $(VAULT_FILE))
@@ -30,8 +34,10 @@ ansible-lint: $(ANSIBLE_VENV)/.synced ## Lint site.yml and the roles (ansible-li
 
 .PHONY: ansible-check
 ansible-check: $(ANSIBLE_VENV)/.synced ## Show what site.yml would change on INVENTORY (dry run with diffs).
+	$(ANSIBLE_INVENTORY_CHECK)
 	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml -e @$(abspath $(VAULT_FILE)) --check --diff $(ANSIBLE_ARGS)
 
 .PHONY: ansible-apply
 ansible-apply: $(ANSIBLE_VENV)/.synced setup ## Turn INVENTORY's hosts into the platform (site.yml; ANSIBLE_ARGS for --tags etc.).
+	$(ANSIBLE_INVENTORY_CHECK)
 	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml -e @$(abspath $(VAULT_FILE)) $(ANSIBLE_ARGS)
