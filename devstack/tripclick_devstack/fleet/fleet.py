@@ -482,7 +482,8 @@ class Fleet:
             args += ["-J", f"{SSH_USER}@{ips[jump.key][0]}"]
         return [*args, f"{SSH_USER}@{ips[host.key][0]}", *command]
 
-    def _wait_ssh(self, timeout: float = 120) -> None:
+    def _wait_ssh(self, timeout: float = 300) -> None:
+        # Generous: on two busy cores six systemd hosts boot side by side.
         deadline = time.monotonic() + timeout
         pending = list(self.topology.hosts)
         # The jump host first: the others are reached through it.
@@ -499,10 +500,38 @@ class Fleet:
                 pending.pop(0)
                 continue
             if time.monotonic() > deadline:
+                ssh_said = " / ".join(result.stderr.strip().splitlines()[-4:])
                 raise FleetError(
-                    f"{host.name} does not answer SSH: {result.stderr.strip().splitlines()[-1:]}"
+                    f"{host.name} does not answer SSH after {timeout:.0f} s ({ssh_said}); "
+                    f"on the host: {self.diagnose(host)}"
                 )
             time.sleep(1)
+
+    def diagnose(self, host: Host) -> str:
+        """What a host says about itself from the inside (for a host that does not answer)."""
+        probes = {
+            "systemd": ["systemctl", "is-system-running"],
+            "failed units": ["systemctl", "--failed", "--no-legend", "--plain"],
+            "listening": ["ss", "-Hltn"],
+            "ssh log": [
+                "journalctl",
+                "-b",
+                "-u",
+                "ssh",
+                "-u",
+                "tripclick-fleet-sg",
+                "-n",
+                "8",
+                "-q",
+                "--no-pager",
+            ],
+        }
+        said = []
+        for name, command in probes.items():
+            result = docker("exec", host.name, *command, check=False, capture=True)
+            text = " | ".join((result.stdout + result.stderr).strip().splitlines()) or "-"
+            said.append(f"{name}: {text}")
+        return "; ".join(said)
 
     # ------------------------------------------------------------------ outputs
 
