@@ -126,7 +126,7 @@ def test_spark_master_url_is_the_same_for_jobs_and_workers(converged: Converge):
     defaults = converged.path("etc/spark/spark-defaults.conf").read_text()
     assert re.search(rf"^spark\.master\s+{re.escape(url)}$", defaults, re.MULTILINE)
     assert "IAMInstanceCredentialsProvider" in defaults
-    worker = parse_unit(converged.path("etc/systemd/system/spark-worker.service"))
+    worker = parse_unit(converged.path("etc/systemd/system/spark-worker-1.service"))
     assert worker.exec_start[-1] == url
     jars = {p.name for p in converged.path("opt/spark/jars").glob("*.jar")}
     assert {"spark-sql-kafka-0-10_2.13-4.2.0.jar", "postgresql-42.7.8.jar"} <= jars
@@ -307,7 +307,7 @@ def test_kafka_units_form_one_tls_cluster(converged: Converge, monkeypatch):
 
 def test_spark_units_run_a_master_with_its_worker(converged: Converge):
     master = parse_unit(converged.path("etc/systemd/system/spark-master.service"))
-    worker = parse_unit(converged.path("etc/systemd/system/spark-worker.service"))
+    worker = parse_unit(converged.path("etc/systemd/system/spark-worker-1.service"))
     assert master.user == worker.user == "spark"
     hv = converged.host_vars
     services = converged.root.parent / "services"
