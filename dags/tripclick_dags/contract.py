@@ -5,13 +5,15 @@ here. The Airflow environment does not carry the payload package, so
 ``dags/tripclick_dags/contract.py`` is a byte-for-byte copy of this file;
 ``tests/test_contracts.py`` fails when the two differ.
 
-What lives here: the runtimes, the default time zone and home, the topic, the lake's
-layout (ARCHITECTURE 3.4) and the secret files of a home.
+What lives here: the runtimes, the default time zone and home, the topic, the form of a
+date, the lake's layout (ARCHITECTURE 3.4) and the secret files of a home.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -23,6 +25,23 @@ DEFAULT_RUNTIME = "local"
 # The schedule's time zone (ARCHITECTURE 3.3); data times are always UTC.
 DEFAULT_TIMEZONE = "Asia/Seoul"
 TOPIC = "tripclick_raw_logs"
+
+# ---------------------------------------------------------------- dates
+
+# The one accepted spelling of a date. Python 3.11's date.fromisoformat also reads
+# 20160101 and 2016-W01-5, which would name other lake partitions than the one asked for.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def canonical_date(value: object) -> str | None:
+    """``value`` when it is a real calendar date written ``YYYY-MM-DD``, else None."""
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:  # 2016-02-30
+        return None
+
 
 # ---------------------------------------------------------------- the lake (ARCHITECTURE 3.4)
 BRONZE = "bronze/tripclick_raw_logs"

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tripclick_dags.contract import canonical_date
 from tripclick_dags.settings import SettingError, Settings
 
 
@@ -70,10 +71,10 @@ def run_date(settings: Settings, logical: dt.datetime) -> str:
 def make_plan(settings: Settings, date: str, run_started: dt.datetime) -> DayPlan:
     """Stage start times for ``date``; ``run_started`` anchors a compressed day."""
     tz = zone(settings.timezone)
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        raise SettingError(f"date {date!r} is not a date; use YYYY-MM-DD") from None
+    canonical = canonical_date(date)
+    if canonical is None:
+        raise SettingError(f"date {date!r} is not a date; use YYYY-MM-DD")
+    date, day = canonical, dt.date.fromisoformat(canonical)
     wall = {
         name: dt.datetime.combine(day, clock(name, getattr(settings, name)), tzinfo=tz)
         for name in ("stream_start", "bronze_start", "gold_start")

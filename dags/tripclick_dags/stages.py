@@ -20,9 +20,12 @@ from tripclick_dags.settings import Settings, load
 log = logging.getLogger(__name__)
 
 PARAMS = {
+    # The form refuses 20160101 and 2016-W01-5; make_plan checks the value again, since a
+    # run triggered through the API may skip the form.
     "date": Param(
         "",
         type="string",
+        pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$",
         description="Day to process (YYYY-MM-DD); empty = the run's logical date in the schedule's zone.",
     ),
 }

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tripclick import config, kafka_security, producer_pool
+from tripclick.contract import canonical_date
 from tripclick.errors import UserError
 from tripclick.events import Rejection
 from tripclick.progress import Progress
@@ -50,7 +51,7 @@ COMPRESSION = "lz4"
 DELIVERY_TIMEOUT_MS = 300_000
 # Below this input size, starting more producer processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+_DATE_IN_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})")
 
 
 def client_config(settings: config.Settings, source: str, **overrides: object) -> dict:
@@ -145,12 +146,7 @@ class _StopFlag:
 
 def date_from_name(path: Path) -> str | None:
     m = _DATE_IN_NAME.search(path.name)
-    if not m:
-        return None
-    try:
-        return date.fromisoformat(m.group(1)).isoformat()
-    except ValueError:
-        return None
+    return canonical_date(m.group(1)) if m else None
 
 
 @dataclass
@@ -228,10 +224,9 @@ def _validated(
     if speed <= 0:
         raise UserError(f"--speed {speed}: give a positive factor (1 = real time)")
     if day is not None:
-        try:
-            day = date.fromisoformat(day).isoformat()
-        except ValueError:
-            raise UserError(f"--date {day!r} is not YYYY-MM-DD") from None
+        given, day = day, canonical_date(day)
+        if day is None:
+            raise UserError(f"--date {given!r} is not a date; use YYYY-MM-DD")
     files = [Path(p) for p in paths]
     if not files:
         raise UserError("no input files: give one or more with --input PATH")

@@ -6,21 +6,27 @@ on moto or AWS. The helpers go through Hadoop's FileSystem so they work on both.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from tripclick.config import Settings
-from tripclick.contract import BRONZE, CHECKPOINTS, QUARANTINE, REPORTS, SILVER, partition_uri
+from tripclick.contract import (
+    BRONZE,
+    CHECKPOINTS,
+    QUARANTINE,
+    REPORTS,
+    SILVER,
+    canonical_date,
+    partition_uri,
+)
 from tripclick.errors import UserError
 
 __all__ = ["BRONZE", "CHECKPOINTS", "QUARANTINE", "REPORTS", "SILVER"]
 
 
 def check_date(value: str) -> str:
-    """``YYYY-MM-DD`` or a UserError naming the bad value."""
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except (TypeError, ValueError):
-        raise UserError(f"--date {value!r} is not a date; use YYYY-MM-DD") from None
+    """``value`` when it is a date written ``YYYY-MM-DD``, else a UserError naming it."""
+    day = canonical_date(value)
+    if day is None:
+        raise UserError(f"--date {value!r} is not a date; use YYYY-MM-DD")
+    return day
 
 
 def root(settings: Settings) -> str:

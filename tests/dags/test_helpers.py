@@ -50,6 +50,21 @@ def test_bad_settings_say_what_is_wrong(values, message):
         make_plan(settings_with(**values), "2016-01-01", dt.datetime.now(dt.UTC))
 
 
+@pytest.mark.parametrize(
+    "date", ["20160101", "2016-W01-5", "2016-02-30", "2016-1-1", " 2016-01-01"]
+)
+def test_a_date_param_not_written_yyyy_mm_dd_is_refused(date):
+    # Python 3.11's date.fromisoformat reads the first two; they must not reach a stage.
+    with pytest.raises(SettingError, match=f"date {date!r} is not a date; use YYYY-MM-DD"):
+        make_plan(settings_with(), date, dt.datetime.now(dt.UTC))
+
+
+def test_the_plan_carries_the_canonical_date_to_every_stage():
+    plan = make_plan(settings_with(input_dir="/logs"), "2016-01-01", dt.datetime.now(dt.UTC))
+    assert plan.date == "2016-01-01"
+    assert commands.bronze(plan.date).argv[-2:] == ["--date", "2016-01-01"]
+
+
 def test_produce_replays_each_web_servers_file_into_the_window():
     s = settings_with(time_scale="60", input_dir="/logs", source_date="2016-01-01")
     plan = make_plan(s, "2026-03-02", dt.datetime.now(dt.UTC))

@@ -10,6 +10,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".local" / "tools" / "bin" / "uv"
 
@@ -49,8 +51,30 @@ def test_generate_mistakes_give_one_line(tmp_path):
     out = cli("generate", "--date", "2016-02-30", "--records", "5", "--out", str(tmp_path))
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "tripclick generate: error: --date '2016-02-30' is not YYYY-MM-DD"
+        "tripclick generate: error: --date '2016-02-30' is not a date; use YYYY-MM-DD"
     ]
+
+
+@pytest.mark.parametrize("day", ["20160101", "2016-W01-5"])
+def test_a_date_in_another_iso_form_is_refused_by_every_command(tmp_path, day):
+    # Python 3.11 reads both as 2016-01-01; passed on raw they would name other partitions.
+    sample = tmp_path / "in.jsonl"
+    sample.write_text("{}\n")
+    runs = {
+        "generate": cli("generate", "--date", day, "--records", "5", "--out", str(tmp_path)),
+        "produce": cli("produce", "--mode", "batch", "--input", str(sample), "--date", day),
+        "silver": cli("silver", "--date", day, "--available-now", module="tripclick_devstack.cli"),
+        "run-day": cli(
+            "run-day", "--input", str(sample), "--date", day, module="tripclick_devstack.cli"
+        ),
+    }
+    for name, out in runs.items():
+        assert out.returncode == 2, (name, out.stderr)
+        # One error line (argparse puts its usage above it), never a traceback.
+        error = out.stderr.strip().splitlines()[-1]
+        assert "Traceback" not in out.stderr, (name, out.stderr)
+        assert error.startswith(f"tripclick {name}: error: "), (name, error)
+        assert f"{day!r} is not a date; use YYYY-MM-DD" in error, (name, error)
 
 
 def test_producer_image_needs_only_its_own_packages():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tripclick import config
 from tripclick.commands import ExamplesFormatter
+from tripclick.contract import canonical_date
 from tripclick.errors import UserError
 from tripclick.generator import DaySpec, generate_day
 from tripclick.timeshift import parse_hhmm
@@ -80,10 +81,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _generate(args: argparse.Namespace) -> int:
     settings = config.load()
-    try:
-        day = date.fromisoformat(args.date)
-    except ValueError:
-        raise UserError(f"--date {args.date!r} is not YYYY-MM-DD") from None
+    canonical = canonical_date(args.date)
+    if canonical is None:
+        raise UserError(f"--date {args.date!r} is not a date; use YYYY-MM-DD")
+    day = date.fromisoformat(canonical)
     spec = DaySpec(
         day=day,
         records=args.records,
