@@ -7,6 +7,13 @@ FLEET_DIR      = $(LOCAL)/fleet/$(ENV)
 FLEET_INVENTORY = inventory/terraform/fleet-$(ENV).yml
 FLEET_VAULT    = $(LOCAL)/secrets/ansible-vault-fleet-$(ENV).yml
 FLEET_LOGS     = $(LOCAL)/run/logs
+# The day the converge delivers to the web hosts (one file each) and names in Airflow's settings.
+FLEET_DAY_FILES ?= $(sort $(wildcard $(ROOT)/../shared/data/tripclick-sample/*.jsonl))
+FLEET_DATE     ?= 2016-01-01
+comma := ,
+empty :=
+space := $(empty) $(empty)
+FLEET_DAY_VARS  = {"tripclick_day_files": [$(subst $(space),$(comma),$(patsubst %,"%",$(FLEET_DAY_FILES)))], "tripclick_source_date": "$(FLEET_DATE)"}
 
 .PHONY: fleet-engine
 fleet-engine: ## Install Debian's Docker engine (and mmdebstrap) if missing and start dockerd if not running.
@@ -42,7 +49,7 @@ fleet-converge: fleet-up fleet-vault ansible-system-packages ## Run the real sit
 	$(call say,converging the $(ENV) fleet with site.yml (log $(FLEET_LOGS)/fleet-$(ENV)-converge.log))
 	@start=$$(date +%s); rc=0; \
 	$(ANSIBLE_RUN) ANSIBLE_SSH_ARGS="-F $(FLEET_DIR)/ssh/config -o ControlMaster=auto -o ControlPersist=120s" \
-	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) $(ANSIBLE_ARGS) \
+	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) -e '$(FLEET_DAY_VARS)' $(ANSIBLE_ARGS) \
 	  2>&1 | tee $(FLEET_LOGS)/fleet-$(ENV)-converge.log || rc=$$?; \
 	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
 
