@@ -50,6 +50,7 @@ REASONS: dict[str, str] = {
     "not_utf8": "the line is not valid UTF-8 (or escapes a lone UTF-16 surrogate)",
     "not_json": "the line is not valid JSON",
     "not_object": "the line is JSON but not an object",
+    "duplicate_key": "a JSON object holds one key twice (readers disagree on which one counts)",
     "missing_session_id": "SessionId is missing or empty",
     "bad_session_id": "SessionId is not a string",
     "missing_date_created": "DateCreated is missing",
@@ -59,13 +60,14 @@ REASONS: dict[str, str] = {
     "missing_field": "one of Url, Title, DOI, ClinicalAreas, Keywords, Documents is missing",
     "bad_field_type": "one of Url, Title, DOI, ClinicalAreas, Keywords is not a string",
     "bad_documents": "Documents is not a list of integers in 0..2^63-1",
-    "bad_event_ts": "event_ts is missing or not an ISO-8601 time with a zone",
+    "bad_event_ts": "event_ts is missing or not YYYY-MM-DDTHH:MM:SS[.f](Z|+HH:MM) in 1990-2100 UTC",
     "event_ts_mismatch": "event_ts of a log line differs from DateCreated",
     "bad_event_date": "event_date is missing or not the UTC date of event_ts",
     "missing_dedup_key": "dedup_key is missing",
     "dedup_key_mismatch": "dedup_key is not the key of SessionId|DocumentId|DateCreated",
     "missing_source": "source is missing or empty",
-    "bad_produced_at": "produced_at is missing or not an ISO-8601 time with a zone",
+    "bad_produced_at": "produced_at is missing or not YYYY-MM-DDTHH:MM:SS[.f](Z|+HH:MM) in 1990-2100",
+    "validator_error": "the validator failed on this value; the detail names the error (a bug)",
 }
 
 # ASCII digits only: Python would read other scripts' digits (and \d match them) where
@@ -75,7 +77,15 @@ _DATE_RE = re.compile(r"/Date\((-?\d{1,15})([+-]\d{4})?\)/", re.ASCII)
 _MIN_MS = 631_152_000_000
 _MAX_MS = 4_102_444_800_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The one shape of a time a value may carry (RFC 3339's, as isoformat and Java write it).
+# datetime.fromisoformat alone also reads a comma before the fraction, a space for the T
+# and the basic format, which Spark's cast to timestamp does not.
+_ISO_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _ONE_MS = timedelta(milliseconds=1)
+_MIN_TS = _EPOCH + _MIN_MS * _ONE_MS
+_MAX_TS = _EPOCH + _MAX_MS * _ONE_MS
 # Ids must fit the lake's bigint columns.
 _MAX_ID = 2**63
 
@@ -227,7 +237,20 @@ def split_areas(text: str) -> list[str]:
     return [a for a in (p.strip() for p in text.split(",")) if a]
 
 
-_json_decode = json.JSONDecoder().decode
+class _DuplicateKey(ValueError):
+    """A JSON object names a key twice: Spark's get_json_object takes the first, Python the last."""
+
+
+def _unique_object(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
+_json_decode = json.JSONDecoder(object_pairs_hook=_unique_object).decode
+_plain_json_decode = json.JSONDecoder().decode
 # A \u escape of a UTF-16 surrogate: the only way JSON text can decode to a string
 # that UTF-8 cannot hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -272,6 +295,34 @@ _read_json = msgspec.json.decode
 # fields (a struct from the typed reader, else the dict), click_ms and DocumentId.
 _Decoded = tuple[bytes, _Nine | dict, int, int]
 
+# msgspec keeps the last of a repeated key and says nothing. A struct it filled holds its
+# required keys, so the text's strings are at least those keys and its string values:
+# exactly that many proves no key repeats. A repeated key, or a string inside a nested
+# value, makes the count larger; then the standard library reads the text and decides.
+_STRINGS = {_read_nine: 9 + 7, _read_value: 14 + 12}
+
+
+def _strings(data: bytes) -> int:
+    """The number of JSON strings in ``data`` (read by msgspec, so valid JSON), or -1.
+
+    Two unescaped quotes per string. With no doubled backslash in the text, every
+    backslash before a quote escapes it; with one, -1 (rare: the standard library decides).
+    """
+    if b"\\" not in data:  # nearly every line: one byte search, then a count
+        return data.count(b'"') >> 1
+    if b"\\\\" in data:
+        return -1
+    return (data.count(b'"') - data.count(b'\\"')) >> 1
+
+
+def _keys_unique(obj: dict, data: bytes) -> bool:
+    """True when ``data`` provably names no key of ``obj`` twice (see :data:`_STRINGS`)."""
+    strings = len(obj)
+    for v in obj.values():
+        if type(v) is str:
+            strings += 1
+    return _strings(data) == strings
+
 
 def _decode(
     raw: bytes | bytearray | str, typed: Callable[[bytes | str], _Nine] | None, fast: bool = True
@@ -298,7 +349,7 @@ def _decode(
             except _UNREADABLE:
                 pass
             else:
-                if fields.SessionId.strip():
+                if fields.SessionId.strip() and _strings(data) == _STRINGS[typed]:
                     click_ms = _click_ms(fields.DateCreated)
                     if click_ms is not None:
                         return data, fields, click_ms, fields.DocumentId
@@ -306,7 +357,7 @@ def _decode(
             obj = _read_json(raw)
         except _UNREADABLE:
             obj = None
-        if type(obj) is dict:
+        if type(obj) is dict and _keys_unique(obj, data):
             checked = _check_nine(obj, data)
             if type(checked) is tuple:
                 return data, obj, *checked
@@ -317,6 +368,8 @@ def _decode(
         return Rejection("not_utf8", data, f"not valid UTF-8 at byte {err.start}")
     try:
         obj = _json_decode(text)
+    except _DuplicateKey as dup:
+        return _duplicate(text, data, dup.args[0])
     except ValueError:
         return Rejection("not_json", data)
     except RecursionError:
@@ -336,14 +389,39 @@ def _decode(
     return data, obj, *checked
 
 
+def _duplicate(text: str, data: bytes, key: str) -> Rejection:
+    """duplicate_key, unless the text is not JSON at all (the hook fires before the end is read)."""
+    try:
+        _plain_json_decode(text)
+    except ValueError:
+        return Rejection("not_json", data)
+    except RecursionError:
+        return Rejection("not_json", data, "nested too deeply to read")
+    return Rejection("duplicate_key", data, f"the key {key!r} appears twice in one object")
+
+
+# (text, time) of the last time _parse_iso accepted: a chunk of a batch run shares one
+# produced_at, so silver reads the same text a thousand times in a row.
+_last_iso: tuple[str, datetime | None] = ("", None)
+
+
 def _parse_iso(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) < 20:
+    """An RFC 3339 time within the click-time bounds (so UTC conversion cannot overflow)."""
+    global _last_iso
+    cached = _last_iso
+    if value == cached[0]:
+        return cached[1]
+    if type(value) is not str or not _ISO_RE.fullmatch(value):
         return None
     try:
         ts = datetime.fromisoformat(value)
-    except ValueError:
+    except ValueError:  # month 13, offset +25:00
         return None
-    return ts if ts.tzinfo is not None else None
+    # Aware datetimes compare without overflow; astimezone(UTC) of 9999-12-31T23:00-05:00 does not.
+    if not _MIN_TS <= ts < _MAX_TS:
+        return None
+    _last_iso = (value, ts)
+    return ts
 
 
 def _click_ms(created: object) -> int | None:
@@ -570,8 +648,11 @@ class ValueFields(NamedTuple):
 
 
 def _utc_iso(text: str, ts: datetime) -> str:
-    """``ts`` as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``; ``text`` itself when already so."""
-    if len(text) == 32 and text[10] == "T" and text.endswith("+00:00"):
+    """``ts`` as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``; ``text`` itself when already so.
+
+    ``text`` has passed :func:`_parse_iso`, so 32 characters ending ``+00:00`` are that form.
+    """
+    if len(text) == 32 and text.endswith("+00:00"):
         return text
     return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -579,8 +660,17 @@ def _utc_iso(text: str, ts: datetime) -> str:
 def check_value(value: bytes, *, fast: bool = True) -> ValueFields | Rejection:
     """The checks of :func:`validate_value` without building an :class:`Event` (silver's path).
 
-    ``fast=False`` reads with the standard library alone (the same result, slower).
+    ``fast=False`` reads with the standard library alone (the same result, slower). It
+    never raises: anyone who can write to the topic can send any bytes, and one value
+    that stopped the validator would stop silver's stream for the date.
     """
+    try:
+        return _check_value(value, fast)
+    except Exception as err:  # noqa: BLE001 - quarantined with its name instead
+        return Rejection("validator_error", bytes(value or b""), f"{type(err).__name__}: {err}")
+
+
+def _check_value(value: bytes, fast: bool) -> ValueFields | Rejection:
     decoded = _decode(value, _read_value, fast)
     if type(decoded) is Rejection:
         return decoded

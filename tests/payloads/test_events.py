@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from tripclick_hostile_values import HOSTILE_VALUES, good_value
 
 from tripclick.dedup import dedup_key
 from tripclick.events import (
@@ -256,3 +257,53 @@ def test_results_do_not_depend_on_the_fast_json_reader(sample_files):
     slow = [parse_line(line, fast=False) for line in lines]
     assert fast == slow
     assert parse_line(line_of(raw(DocumentId=10**30))).reason == "bad_document_id"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"), HOSTILE_VALUES, ids=[name for name, _, _ in HOSTILE_VALUES]
+)
+def test_a_hostile_value_is_refused_with_its_reason_on_both_readers(name, value, reason):
+    for fast in (True, False):
+        result = check_value(value, fast=fast)
+        assert type(result) is Rejection, (name, fast)
+        assert (result.reason, result.raw) == (reason, value), (name, fast)
+    assert validate_value(value).reason == reason
+
+
+def test_the_good_value_of_the_hostile_corpus_is_valid():
+    # So each hostile value fails for its own change, not for the base it was made from.
+    assert type(check_value(good_value())) is not Rejection
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (line_of(raw())[:-1] + b', "DocumentId": 1}', "duplicate_key"),
+        (line_of(raw())[:-1] + b', "SessionId": "x", "Extra": [1, 2, 3]}', "duplicate_key"),
+        (line_of(raw())[:-1] + b', "SessionId": "x"} trailing', "not_json"),
+    ],
+)
+def test_a_log_line_with_a_key_twice_is_refused(line, reason):
+    assert parse_line(line).reason == reason
+    assert parse_line(line, fast=False).reason == reason
+    assert encode_line(line, "web-0", "2026-03-02T06:00:01.234000+00:00").reason == reason
+
+
+def test_times_in_another_form_of_rfc_3339_are_stored_in_the_canonical_one():
+    value = good_value(
+        event_ts="2016-01-01T00:01:41.933Z", produced_at="2026-03-02T15:00:01.234567891+09:00"
+    )
+    checked = check_value(value)
+    assert checked.event_ts.isoformat() == "2016-01-01T00:01:41.933000+00:00"
+    assert checked.produced_at == "2026-03-02T06:00:01.234567+00:00"
+
+
+def test_a_validator_failure_quarantines_the_value_instead_of_raising(monkeypatch):
+    import tripclick.events as events
+
+    def broken(*_args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(events, "dedup_key", broken)
+    result = check_value(good_value())
+    assert (result.reason, result.detail) == ("validator_error", "RuntimeError: boom")
