@@ -8,6 +8,7 @@ silver accepts and rejects exactly what the producers' event model does.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -53,14 +54,21 @@ def header(name: str) -> Column:
 
 
 def with_record_date(records: DataFrame) -> DataFrame:
-    """Add ``record_date``: the value's ``event_date``, else the ``event_date`` header.
+    """Add ``record_date``: the value's ``event_date``, else the ``event_date`` header, else
+    the UTC date of the Kafka timestamp; each only when written ``YYYY-MM-DD``.
 
-    Invalid records have no usable value, so the header (the replayed day) places them.
+    Invalid records have no usable value, so the header (the replayed day) places them; a
+    record from another client may have neither, and the broker's time still files it
+    under a date, so no run misses it. Validation then checks that a valid value's own
+    ``event_date`` is this one (:func:`parse`): get_json_object is not the validator.
     """
     value_date = F.get_json_object(F.col("value").cast("string"), "$.event_date")
+    header_date = header("event_date")
     return records.withColumn(
         "record_date",
-        F.when(value_date.rlike(_DATE_PATTERN), value_date).otherwise(header("event_date")),
+        F.when(value_date.rlike(_DATE_PATTERN), value_date)
+        .when(header_date.rlike(_DATE_PATTERN), header_date)
+        .otherwise(F.date_format("timestamp", "yyyy-MM-dd")),
     )
 
 
@@ -75,11 +83,23 @@ def _raw_key(raw: bytes) -> str:
     return "raw-" + xxhash.xxh64_hexdigest(raw)
 
 
-def _parse_batches(batches: Iterator) -> Iterator:
+def _checked(raw: bytes, record_date: str):
+    """check_value of a record filed under ``record_date``; a valid value of another date
+    is refused, so every silver row's partition is its validated ``event_date``."""
+    from tripclick.events import Rejection, check_value
+
+    r = check_value(raw)
+    if type(r) is not Rejection and r.event_date != record_date:
+        detail = f"event_date reads {record_date} to Spark but {r.event_date} to the validator"
+        return Rejection("bad_event_date", raw, detail)
+    return r
+
+
+def _parse_batches(batches: Iterator, event_date: str) -> Iterator:
     """mapInArrow body: validate each ``value`` and append :data:`PARSED_FIELDS`."""
     import pyarrow as pa
 
-    from tripclick.events import Rejection, check_value, datetime_to_ms, split_areas
+    from tripclick.events import Rejection, datetime_to_ms, split_areas
 
     names = [f.name for f in PARSED_FIELDS.fields]
     types = [_ARROW_TYPES[n] for n in names]
@@ -91,7 +111,7 @@ def _parse_batches(batches: Iterator) -> Iterator:
         kept = []  # only quarantine needs the raw value; valid rows drop it (smaller batches)
         for raw in values:
             raw = raw or b""
-            r = check_value(raw)
+            r = _checked(raw, event_date)
             if type(r) is Rejection:
                 rows.append((False, _raw_key(raw), r.reason, r.message, *tail))
                 kept.append(raw)
@@ -127,17 +147,17 @@ def _parse_batches(batches: Iterator) -> Iterator:
         yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names + names)
 
 
-def _key_batches(batches: Iterator) -> Iterator:
+def _key_batches(batches: Iterator, event_date: str) -> Iterator:
     """mapInArrow body: append :data:`KEY_FIELDS` (the reconciliation key of each record)."""
     import pyarrow as pa
 
-    from tripclick.events import Rejection, check_value
+    from tripclick.events import Rejection
 
     for batch in batches:
         keys, reasons, sources = [], [], []
         for raw in batch.column("value").to_pylist():
             raw = raw or b""
-            r = check_value(raw)
+            r = _checked(raw, event_date)
             if type(r) is Rejection:
                 keys.append(_raw_key(raw))
                 reasons.append(r.reason)
@@ -179,19 +199,20 @@ def _arrow_types() -> dict:
 _ARROW_TYPES = _arrow_types()
 
 
-def parse(records: DataFrame) -> DataFrame:
-    """Validate every record's value with the event model; add :data:`PARSED_FIELDS`.
+def parse(records: DataFrame, event_date: str) -> DataFrame:
+    """Validate every record of ``event_date`` (:func:`of_date`) with the event model; add
+    :data:`PARSED_FIELDS`.
 
-    ``ok`` says whether it passed; ``record_key`` is its ``dedup_key`` when valid and
-    ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once (the
-    value's ``event_date`` is ``record_date``, already checked by :func:`of_date`).
+    ``ok`` says whether it passed, and a value whose validated ``event_date`` is another
+    date fails (``bad_event_date``); ``record_key`` is its ``dedup_key`` when valid and
+    ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once.
     ``value`` is kept for invalid records only (quarantine keeps it; silver does not).
     """
     schema = T.StructType(records.schema.fields + PARSED_FIELDS.fields)
-    return records.mapInArrow(_parse_batches, schema)
+    return records.mapInArrow(partial(_parse_batches, event_date=event_date), schema)
 
 
-def with_record_key(records: DataFrame) -> DataFrame:
+def with_record_key(records: DataFrame, event_date: str) -> DataFrame:
     """Add ``record_key``, ``reject_reason`` (see :func:`parse`) and a valid value's ``source``."""
     schema = T.StructType(records.schema.fields + KEY_FIELDS.fields)
-    return records.mapInArrow(_key_batches, schema)
+    return records.mapInArrow(partial(_key_batches, event_date=event_date), schema)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 from tripclick_bad_lines import BAD_LINES
+from tripclick_hostile_values import HOSTILE_VALUES, good_value
 
 from tripclick.events import check_value, parse_line
 from tripclick_spark import marts, records
@@ -191,6 +193,46 @@ def test_every_line_of_the_bad_corpus_is_quarantined_with_its_reason(spark):
     expected = {i: check_value(line).reason for i, (_, line) in enumerate(BAD_LINES)}
     assert quarantined == expected
     assert bronze_reasons == expected
+
+
+def test_silver_and_bronze_refuse_each_hostile_value_with_its_reason(spark):
+    """Values no producer of ours writes: quarantined with their reason, the good one kept."""
+    at = dt.datetime(2026, 11, 25, 6, 0, 1, tzinfo=UTC)
+    values = [good_value(), *(value for _, value, _ in HOSTILE_VALUES)]
+    # No headers, as another client sends them: the value's date, else the broker's time.
+    rows = [(None, v, "t", 0, i, at, 0, []) for i, v in enumerate(values)]
+    df = spark.createDataFrame(rows, KAFKA_SCHEMA)
+    by_date = collections.Counter(r["record_date"] for r in records.with_record_date(df).collect())
+    # Spark reads a value that is not UTF-8 with U+FFFD in its place, so its date too.
+    no_date = ["nested too deeply", "an empty value", "a JSON array"]
+    assert by_date == {"2016-01-01": len(values) - len(no_date), "2026-11-25": len(no_date)}
+    expected = {i + 1: reason for i, (_, _, reason) in enumerate(HOSTILE_VALUES)}
+    quarantined, in_bronze = {}, {}
+    for date in by_date:
+        clicks_ = silver.deduplicated(silver.validated(df, date))
+        assert [r["kafka_offset"] for r in silver.silver_rows(clicks_).collect()] == (
+            [0] if date == "2016-01-01" else []
+        )
+        quarantined.update(
+            (r["kafka_offset"], r["reason"]) for r in silver.quarantine_rows(clicks_).collect()
+        )
+        in_bronze.update(
+            (r["offset"], r["reject_reason"]) for r in bronze.transform(df, date, at).collect()
+        )
+    assert quarantined == expected
+    assert in_bronze == {0: None, **expected}
+
+
+def test_a_valid_value_that_spark_files_under_another_date_is_quarantined():
+    """The date a record is filed under must be its validated event_date."""
+    from tripclick_spark.records import _checked
+
+    assert _checked(good_value(), "2016-01-01").event_date == "2016-01-01"
+    refused = _checked(good_value(), "2016-01-02")
+    assert (refused.reason, refused.detail) == (
+        "bad_event_date",
+        "event_date reads 2016-01-02 to Spark but 2016-01-01 to the validator",
+    )
 
 
 def test_bronze_keeps_every_record_of_the_date_with_its_key(spark):

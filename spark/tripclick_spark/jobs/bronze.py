@@ -47,7 +47,8 @@ def transform(kafka_records: DataFrame, event_date: str, ingested_at: dt.datetim
             F.col("timestamp").alias("kafka_timestamp"),
             F.col("timestampType").alias("kafka_timestamp_type"),
             "headers",
-        )
+        ),
+        event_date,
     )
     # An invalid record's source is a header; a valid one's is in its value, read by the
     # validation. The JSON path only runs for a record with neither (coalesce stops early).

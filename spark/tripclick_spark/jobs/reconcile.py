@@ -48,7 +48,7 @@ def mismatches(counts: dict[str, Any]) -> list[str]:
 def count(spark: SparkSession, settings: Settings, event_date: str) -> dict[str, Any]:
     """The date's numbers in each layer."""
     kafka = records.of_date(
-        kafka_source.batch(spark, settings).select("value", "headers"), event_date
+        kafka_source.batch(spark, settings).select("value", "headers", "timestamp"), event_date
     )
     counts: dict[str, Any] = {"event_date": event_date, "kafka_records": kafka.count()}
 

@@ -53,7 +53,7 @@ def validated(kafka_records: DataFrame, event_date: str) -> DataFrame:
         "record_date",
         records.header("source").alias("source_header"),
     )
-    return records.parse(of_day)
+    return records.parse(of_day, event_date)
 
 
 def deduplicated(parsed: DataFrame, watermark: str = DEFAULT_WATERMARK) -> DataFrame:
