@@ -15,7 +15,20 @@ from tripclick import contract
 from tripclick.contract import REPO_ROOT, RUNTIMES, TOPIC, read_or_create_secret
 from tripclick.errors import UserError
 
-__all__ = ["REPO_ROOT", "RUNTIMES", "TOPIC", "Settings", "load", "read_or_create_secret"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "REPO_ROOT",
+    "RUNTIMES",
+    "TOPIC",
+    "Settings",
+    "load",
+    "read_or_create_secret",
+]
+
+# The longest input line the producers send (TRIPCLICK_MAX_LINE_BYTES). Below Kafka's
+# 1,000,000-byte message limit with room for the fields a value adds; a TripClick line
+# is about 1 KB, so anything near it is a broken file.
+MAX_LINE_BYTES = 512 * 1024
 
 
 def _env(name: str, default: str) -> str:
@@ -58,6 +71,8 @@ class Settings:
     kafka_security_protocol: str = "PLAINTEXT"
     # PEM file of the CA that signed the brokers' certificates (SSL only).
     kafka_ssl_ca: str = ""
+    # Lines longer than this are rejected as too_large (see MAX_LINE_BYTES).
+    max_line_bytes: int = MAX_LINE_BYTES
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -117,6 +132,12 @@ def load() -> Settings:
         raise UserError(
             f"TRIPCLICK_KAFKA_SECURITY_PROTOCOL={kafka_protocol!r} is unknown; use PLAINTEXT or SSL"
         )
+    max_line_bytes = _env_int("MAX_LINE_BYTES", MAX_LINE_BYTES)
+    if max_line_bytes < 1024:
+        raise UserError(
+            f"TRIPCLICK_MAX_LINE_BYTES={max_line_bytes} is too small for a log line; "
+            f"set at least 1024 (default {MAX_LINE_BYTES})"
+        )
     return Settings(
         runtime=runtime,
         home=home,
@@ -140,4 +161,5 @@ def load() -> Settings:
         airflow_port=_env_int("AIRFLOW_PORT", 18080 + offset),
         kafka_security_protocol=kafka_protocol.upper(),
         kafka_ssl_ca=_env("KAFKA_SSL_CA", ""),
+        max_line_bytes=max_line_bytes,
     )

@@ -67,6 +67,9 @@ REASONS: dict[str, str] = {
     "dedup_key_mismatch": "dedup_key is not the key of SessionId|DocumentId|DateCreated",
     "missing_source": "source is missing or empty",
     "bad_produced_at": "produced_at is missing or not YYYY-MM-DDTHH:MM:SS[.f](Z|+HH:MM) in 1990-2100",
+    # Given by the producers' send loop (tripclick.sending), never by the validator.
+    "too_large": "the line is longer than TRIPCLICK_MAX_LINE_BYTES, or Kafka refused its size",
+    "kafka_refused": "Kafka refused to take the record; the detail names its error",
     "validator_error": "the validator failed on this value; the detail names the error (a bug)",
 }
 

@@ -34,16 +34,9 @@ from tripclick import config, kafka_security, producer_pool
 from tripclick.contract import canonical_date
 from tripclick.errors import UserError
 from tripclick.events import Rejection
+from tripclick.inputs import check_input, chunks, read_lines, realtime_items
 from tripclick.progress import Progress
-from tripclick.sending import (
-    RejectSink,
-    SendLoop,
-    Summary,
-    chunks,
-    connect,
-    read_lines,
-    realtime_items,
-)
+from tripclick.sending import RejectSink, SendLoop, Summary, connect
 from tripclick.timeshift import Shift, parse_hhmm, zone
 
 MODES = ("realtime", "batch")
@@ -161,6 +154,7 @@ class _Plan:
     reject_day: str
     reject_file: Path
     workers: int
+    max_line_bytes: int
     summary: Summary
 
 
@@ -233,6 +227,7 @@ def _validated(
     for path in files:
         if not path.is_file():
             raise UserError(f"input file {path} does not exist; check --input")
+        check_input(path)
     return files, day
 
 
@@ -289,6 +284,7 @@ def _plan(
         reject_day=reject_day,
         reject_file=Path(reject_file),
         workers=workers if shift is None else 1,  # realtime merges the files: one process
+        max_line_bytes=settings.max_line_bytes,
         summary=summary,
     )
 
@@ -298,7 +294,8 @@ def _dispatch(plan: _Plan, progress: bool) -> Summary:
     summary = plan.summary
     # Broker and topic are checked before the reject file is replaced or any output starts.
     connect(plan.conf, plan.topic)
-    total = sum(1 for path in plan.files for _ in read_lines(path)) if progress else 0
+    cap = plan.max_line_bytes
+    total = sum(1 for path in plan.files for _ in read_lines(path, cap)) if progress else 0
     bar = Progress(f"{summary.source} {summary.mode}", total, enabled=progress)
     rejects = RejectFile(plan.reject_file, summary.source, plan.reject_day)
     started = time.monotonic()
@@ -315,6 +312,7 @@ def _dispatch(plan: _Plan, progress: bool) -> Summary:
                     bar,
                     stop.event,
                     plan.reject_day,
+                    plan.max_line_bytes,
                 )
             else:
                 _send_here(plan, rejects, bar, stop.event)
@@ -330,11 +328,12 @@ def _dispatch(plan: _Plan, progress: bool) -> Summary:
 
 def _send_here(plan: _Plan, rejects: RejectFile, bar: Progress, stop: threading.Event) -> None:
     """The run in this process: one send loop, batch or realtime."""
-    loop = SendLoop(plan.conf, plan.topic, plan.summary, rejects, bar, stop, plan.reject_day)
+    cap = plan.max_line_bytes
+    loop = SendLoop(plan.conf, plan.topic, plan.summary, rejects, bar, stop, plan.reject_day, cap)
     if plan.shift is None:
-        loop.batch(chunks(plan.files))
+        loop.batch(chunks(plan.files, max_bytes=cap))
     else:
-        loop.realtime(realtime_items(plan.files, plan.shift), plan.shift, plan.speed)
+        loop.realtime(realtime_items(plan.files, plan.shift, cap), plan.shift, plan.speed)
 
 
 def print_summary(summary: Summary, as_json: bool = False) -> None:

@@ -30,7 +30,8 @@ from typing import Any
 
 from tripclick.errors import UserError
 from tripclick.events import Rejection
-from tripclick.sending import ProgressSink, RejectSink, SendLoop, Stop, Summary, chunks
+from tripclick.inputs import chunks
+from tripclick.sending import ProgressSink, RejectSink, SendLoop, Stop, Summary
 
 _KEY = b'"SessionId"'
 # Whole files per process only when no process gets more than this times an even share.
@@ -95,6 +96,7 @@ def _worker(
     topic: str,
     source: str,
     reject_day: str,
+    max_line_bytes: int,
     stop: Stop,
     counters: Any,
     results: Any,
@@ -104,9 +106,16 @@ def _worker(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     summary = Summary(source=source, mode="batch", files=files)
     rows = _RejectRows()
-    loop = SendLoop(conf, topic, summary, rows, _SharedCount(counters, index), stop, reject_day)
+    progress = _SharedCount(counters, index)
     keep = None if whole else (lambda line: owner(line, processes) == index)
-    loop.batch(chunks(files, keep))
+    try:
+        loop = SendLoop(conf, topic, summary, rows, progress, stop, reject_day, max_line_bytes)
+        loop.batch(chunks(files, keep, max_line_bytes))
+    except Exception as err:  # noqa: BLE001 - the parent says it in one line
+        # Only plain data crosses the queue: a KafkaError, for one, does not pickle.
+        text = str(err) if isinstance(err, UserError) else f"{type(err).__name__}: {err}"
+        results.put({"index": index, "error": text})
+        return
     results.put(
         {
             "index": index,
@@ -131,11 +140,13 @@ def run(
     progress: ProgressSink,
     stop: Stop,
     reject_day: str,
+    max_line_bytes: int,
 ) -> None:
     """Run ``processes`` producers over ``files``; fill in ``summary``, write ``rejects``.
 
     ``conf`` is the producers' librdkafka configuration, ``reject_day`` the ``event_date``
-    header of rejected lines; ``stop`` set ends every process after it flushed.
+    header of rejected lines, ``max_line_bytes`` the longest line sent; ``stop`` set ends
+    every process after it flushed. A process that fails says why in a UserError.
     """
     # spawn, not fork: this process already runs librdkafka threads.
     ctx = multiprocessing.get_context("spawn")
@@ -156,6 +167,7 @@ def run(
                 topic,
                 summary.source,
                 reject_day,
+                max_line_bytes,
                 shared_stop,
                 counters,
                 results,
@@ -174,6 +186,12 @@ def run(
                 shared_stop.set()
             try:
                 result = results.get(timeout=0.5)
+                if "error" in result:
+                    shared_stop.set()
+                    raise UserError(
+                        f"producer process {result['index']} failed: {result['error']}; "
+                        "the others stopped after flushing"
+                    )
                 got[result["index"]] = result
                 continue
             except queue.Empty:

@@ -12,26 +12,32 @@ Every line read becomes one Kafka record, so the lake loses nothing:
 - a valid line → the enriched value of :meth:`Event.to_value`, key = ``SessionId``;
 - an invalid line → its raw bytes unchanged, no key, headers ``source``, ``event_date``
   and ``reject_reason``; it is also counted and handed to the reject sink.
+- a line over the cap (``too_large``), or one Kafka refuses (``produce()`` raising, e.g.
+  message size too large) → a rejection like the above, sent as its first
+  :data:`STAND_IN_BYTES` bytes; the run goes on.
+
+The input files are read by :mod:`tripclick.inputs`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Protocol
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
+from tripclick.config import MAX_LINE_BYTES
 from tripclick.errors import UserError
-from tripclick.events import Event, Rejection, encode_line, encode_lines, iso_utc, parse_line
+from tripclick.events import Rejection, encode_line, encode_lines, iso_utc
 from tripclick.timeshift import Shift
 
-# Lines a batch run encodes at once; also how often it polls, counts and checks for a stop.
-CHUNK = 1000
 # Lines between two progress updates of a realtime run.
 REALTIME_TICK = 2000
+# What Kafka gets of a line too large to send: its head, so the record still says where
+# it was (file and line are in the reject file).
+STAND_IN_BYTES = 512
 
 
 @dataclass
@@ -118,54 +124,6 @@ def connect(conf: dict, topic: str) -> Producer:
     return producer
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, line without its line end) of every non-blank line of ``path``."""
-    with open(path, "rb") as fh:
-        for no, line in enumerate(fh, 1):
-            line = line.rstrip(b"\r\n")
-            if line and not line.isspace():
-                yield no, line
-
-
-def chunks(
-    files: list[Path] | list[str], keep: Callable[[bytes], bool] | None = None
-) -> Iterator[tuple[str, list[int], list[bytes]]]:
-    """(file, line numbers, lines) of up to :data:`CHUNK` non-blank lines ``keep`` accepts."""
-    for path in files:
-        name = str(path)
-        numbers: list[int] = []
-        lines: list[bytes] = []
-        for no, line in read_lines(Path(path)):
-            if keep is None or keep(line):
-                numbers.append(no)
-                lines.append(line)
-                if len(lines) == CHUNK:
-                    yield name, numbers, lines
-                    numbers, lines = [], []
-        if lines:
-            yield name, numbers, lines
-
-
-def realtime_items(files: list[Path], shift: Shift) -> Iterator[tuple[int, str, int, bytes]]:
-    """(replayed ms, file, line number, line) of every line in replayed-time order.
-
-    A bad line keeps its neighbour's time.
-    """
-    to_shifted = shift.shifter()
-    keyed: list[tuple[int, int, int, str, bytes]] = []
-    for file_no, path in enumerate(files):
-        name, last = str(path), None
-        for no, line in read_lines(path):
-            parsed = parse_line(line)
-            if isinstance(parsed, Event):
-                last = to_shifted(parsed.click_ms)
-            keyed.append((last if last is not None else -1, file_no, no, name, line))
-    keyed.sort(key=lambda k: (k[0], k[1], k[2]))
-    first_valid = next((k[0] for k in keyed if k[0] >= 0), 0)
-    for at, _, no, name, line in keyed:
-        yield (at if at >= 0 else first_valid), name, no, line
-
-
 class SendLoop:
     """One producer sending a run's lines, counting into ``summary`` as it goes.
 
@@ -173,7 +131,8 @@ class SendLoop:
     Only failed deliveries call back (``delivery.report.only.error``): a Python call per
     acknowledged record would cost more than the produce itself. What was queued and is
     neither failed nor still queued has been acknowledged. ``reject_day`` is the
-    ``event_date`` header of a rejected line, whose own date cannot be trusted.
+    ``event_date`` header of a rejected line, whose own date cannot be trusted; a line
+    longer than ``max_line_bytes`` is rejected as ``too_large``.
     """
 
     def __init__(
@@ -185,6 +144,7 @@ class SendLoop:
         progress: ProgressSink,
         stop: Stop,
         reject_day: str,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         conf = {**conf, "delivery.report.only.error": True, "on_delivery": self._on_delivery}
         self.producer = Producer(conf)
@@ -197,6 +157,7 @@ class SendLoop:
             ("source", summary.source.encode()),
             ("event_date", reject_day.encode()),
         ]
+        self.max_line_bytes = max_line_bytes
         self.queued = 0
 
     def batch(self, chunks: Iterator[tuple[str, list[int], list[bytes]]]) -> None:
@@ -206,24 +167,34 @@ class SendLoop:
         """
         source, topic, produce = self.summary.source, self.topic, self.producer.produce
         n = 0
-        for name, numbers, lines in chunks:
-            if self.stop.is_set():
-                break
-            produced_at = iso_utc(int(time.time() * 1000))
-            sent = 0
-            for i, encoded in enumerate(encode_lines(lines, source, produced_at)):
-                if type(encoded) is not tuple:
-                    self._reject(encoded, name, numbers[i])
-                    continue
-                try:
-                    # The value carries source and event_date: headers would make each send dearer.
-                    produce(topic, encoded[1], encoded[0])
-                    sent += 1
-                except BufferError:
-                    self.send(encoded[1], encoded[0])  # waits for room in the queue
-            self.queued += sent
-            n += len(lines)
-            self._tick(n)
+        try:
+            for name, numbers, lines in chunks:
+                if self.stop.is_set():
+                    break
+                produced_at = iso_utc(int(time.time() * 1000))
+                encoded_lines = encode_lines(lines, source, produced_at)
+                if max(map(len, lines)) > self.max_line_bytes:  # rare: one C pass to know
+                    self._mark_too_large(lines, encoded_lines)
+                sent = 0
+                for i, encoded in enumerate(encoded_lines):
+                    if type(encoded) is not tuple:
+                        self._reject(encoded, name, numbers[i])
+                        continue
+                    try:
+                        # The value carries source and event_date: headers would make each send dearer.
+                        produce(topic, encoded[1], encoded[0])
+                        sent += 1
+                    except BufferError:
+                        self.send(encoded[1], encoded[0], name, numbers[i], lines[i])
+                    except KafkaException as err:
+                        self._refused(err, lines[i], name, numbers[i])
+                self.queued += sent
+                n += len(lines)
+                self._tick(n)
+        except UserError:  # a broken input file or producer: what was queued still goes out
+            self._read(n)
+            self.flush()
+            raise
         self._read(n)
         self.flush()
 
@@ -236,34 +207,53 @@ class SendLoop:
         wall0 = data0 = None
         produced_at, produced_tick = "", -1.0
         n = 0
-        for at, name, no, line in items:
-            if self.stop.is_set():
-                break
-            # Pace by replayed time: wait until (at - first) / speed has passed.
-            if wall0 is None:
-                wall0, data0 = time.monotonic(), at
-            delay = (at - data0) / 1000 / speed - (time.monotonic() - wall0)
-            if delay > 0:
-                self.producer.poll(0)
-                if self.stop.wait(delay):
+        try:
+            for at, name, no, line in items:
+                if self.stop.is_set():
                     break
-            now = time.time()
-            if now - produced_tick >= 0.001:
-                produced_tick = now
-                produced_at = iso_utc(int(now * 1000))
-            encoded = encode_line(line, source, produced_at, to_shifted)
-            n += 1
-            if type(encoded) is tuple:
-                self.send(encoded[1], encoded[0])
-            else:
-                self._reject(encoded, name, no)
-            if n % REALTIME_TICK == 0:
-                self._tick(n)
+                # Pace by replayed time: wait until (at - first) / speed has passed.
+                if wall0 is None:
+                    wall0, data0 = time.monotonic(), at
+                delay = (at - data0) / 1000 / speed - (time.monotonic() - wall0)
+                if delay > 0:
+                    self.producer.poll(0)
+                    if self.stop.wait(delay):
+                        break
+                now = time.time()
+                if now - produced_tick >= 0.001:
+                    produced_tick = now
+                    produced_at = iso_utc(int(now * 1000))
+                if len(line) > self.max_line_bytes:
+                    encoded = self._too_large(line)
+                else:
+                    encoded = encode_line(line, source, produced_at, to_shifted)
+                n += 1
+                if type(encoded) is tuple:
+                    self.send(encoded[1], encoded[0], name, no, line)
+                else:
+                    self._reject(encoded, name, no)
+                if n % REALTIME_TICK == 0:
+                    self._tick(n)
+        except UserError:  # a broken input file or producer: what was queued still goes out
+            self._read(n)
+            self.flush()
+            raise
         self._read(n)
         self.flush()
 
-    def send(self, value: bytes, key: str | None, headers: list | None = None) -> None:
-        """Queue one record, waiting for room in librdkafka's queue when it is full."""
+    def send(
+        self, value: bytes, key: str | None, file: str = "", line_no: int = 0, line: bytes = b""
+    ) -> None:
+        """Queue one valid record, waiting for room in librdkafka's queue when it is full.
+
+        A record Kafka refuses becomes the rejection of ``line`` (``file``:``line_no``).
+        """
+        try:
+            self._produce(value, key, None)
+        except KafkaException as err:
+            self._refused(err, line or value, file, line_no)
+
+    def _produce(self, value: bytes, key: str | None, headers: list | None) -> None:
         while True:
             try:
                 if headers is None:
@@ -275,6 +265,30 @@ class SendLoop:
             except BufferError:
                 # The local queue is full: let librdkafka deliver some, then retry.
                 self.producer.poll(0.05)
+
+    def _too_large(self, line: bytes) -> Rejection:
+        detail = (
+            f"the line is longer than {self.max_line_bytes:,} bytes (TRIPCLICK_MAX_LINE_BYTES); "
+            f"the reject file keeps its first {len(line):,}"
+        )
+        return Rejection("too_large", line, detail)
+
+    def _mark_too_large(self, lines: list[bytes], encoded: list) -> None:
+        for i, line in enumerate(lines):
+            if len(line) > self.max_line_bytes:
+                encoded[i] = self._too_large(line)
+
+    def _refused(self, err: KafkaException, line: bytes, file: str, line_no: int) -> None:
+        """A record produce() refused: the line's rejection, unless the producer itself is broken."""
+        kafka_error = err.args[0]
+        if kafka_error.fatal():
+            raise UserError(f"the Kafka producer failed ({kafka_error.str()}); re-run the file")
+        if kafka_error.code() == KafkaError.MSG_SIZE_TOO_LARGE:
+            detail = f"Kafka refused the record as too large ({kafka_error.str()})"
+            self._reject(Rejection("too_large", line, detail), file, line_no)
+        else:
+            detail = f"Kafka refused the record ({kafka_error.str()})"
+            self._reject(Rejection("kafka_refused", line, detail), file, line_no)
 
     def flush(self) -> None:
         """Wait until every queued record is acknowledged or failed, reporting progress."""
@@ -294,7 +308,17 @@ class SendLoop:
     def _reject(self, rejection: Rejection, file: str, line_no: int) -> None:
         """Send a bad line as it is, with its reason in the headers, and count and file it."""
         reason = rejection.reason
-        self.send(rejection.raw, None, [*self.reject_headers, ("reject_reason", reason.encode())])
+        raw = rejection.raw
+        if reason in ("too_large", "kafka_refused"):
+            raw = raw[:STAND_IN_BYTES]
+        headers = [*self.reject_headers, ("reject_reason", reason.encode())]
+        try:
+            self._produce(raw, None, headers)
+        except KafkaException as err:
+            # Not even the reject record went out: count it as queued and failed, so that
+            # delivered (queued - failed - still queued) stays right.
+            self.queued += 1
+            self._on_delivery(err.args[0], None)
         self.summary.rejected += 1
         reasons = self.summary.rejects_by_reason
         reasons[reason] = reasons.get(reason, 0) + 1

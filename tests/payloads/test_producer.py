@@ -201,7 +201,8 @@ def test_user_mistakes_give_one_line(stack_services, tmp_path):
     bad_date = run_cli(
         "produce", "--mode", "realtime", "--input", str(day.files[0]), "--date", "March"
     )
-    assert bad_date.returncode == 2 and "--date 'March' is not YYYY-MM-DD" in bad_date.stderr
+    assert bad_date.returncode == 2
+    assert "--date 'March' is not a date; use YYYY-MM-DD" in bad_date.stderr
 
 
 def test_broker_restart_during_batch_loses_and_duplicates_nothing(

@@ -21,9 +21,10 @@ import pytest
 
 from tripclick.events import Rejection, parse_line
 from tripclick.generator import DaySpec, generate_day
+from tripclick.inputs import chunks, read_lines
 from tripclick.producer import RejectFile
 from tripclick.producer_pool import _collect
-from tripclick.sending import ProgressSink, RejectSink, SendLoop, Summary, chunks, read_lines
+from tripclick.sending import ProgressSink, RejectSink, SendLoop, Summary
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "tripclick"
 NO_BROKER = {"bootstrap.servers": "127.0.0.1:1", "message.timeout.ms": 300, "log_level": 0}
