@@ -2,10 +2,15 @@
 
 The ``stack`` fixture starts the local stack for the test session (unless it already
 runs, for example after ``make up``) and stops, at the end, what it started itself.
+``spark`` is one local[1] SparkSession; ``pipeline`` gives settings with a topic and a
+lake of the test session's own, so a test run never sees records or checkpoints of an
+earlier run or of a developer's day (the Spark and fault tests use both).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from pathlib import Path
 
 import pytest
@@ -108,3 +113,42 @@ def aws_endpoint():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def spark(settings: config.Settings):
+    from tripclick_spark import session
+
+    spark = session.build(
+        settings,
+        "tripclick-tests",
+        master="local[1]",
+        **{
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.driver.memory": "1g",
+        },
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(scope="session")
+def pipeline(stack_services, tmp_path_factory) -> config.Settings:
+    """Settings of an isolated pipeline: a fresh topic (3 partitions) and a fresh local lake."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"tripclick_raw_logs_test_{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, 3, replication_factor=1)])
+    finally:
+        admin.close()
+    lake_root = str(tmp_path_factory.mktemp("lake"))
+    yield dataclasses.replace(stack_services, topic=topic, lake_root=lake_root)
+    admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
+    try:
+        admin.delete_topics([topic])
+    finally:
+        admin.close()
