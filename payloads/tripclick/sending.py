@@ -315,10 +315,18 @@ class SendLoop:
         try:
             self._produce(raw, None, headers)
         except KafkaException as err:
+            kafka_error = err.args[0]
+            if kafka_error.code() == KafkaError.MSG_SIZE_TOO_LARGE and len(raw) > STAND_IN_BYTES:
+                # A bad line too large for Kafka as well: that is what it is rejected for.
+                detail = (
+                    f"Kafka refused the record as too large ({kafka_error.str()}); also {reason}"
+                )
+                self._reject(Rejection("too_large", rejection.raw, detail), file, line_no)
+                return
             # Not even the reject record went out: count it as queued and failed, so that
             # delivered (queued - failed - still queued) stays right.
             self.queued += 1
-            self._on_delivery(err.args[0], None)
+            self._on_delivery(kafka_error, None)
         self.summary.rejected += 1
         reasons = self.summary.rejects_by_reason
         reasons[reason] = reasons.get(reason, 0) + 1
