@@ -6,6 +6,10 @@ FLEET          = PYTHONPATH=$(ROOT)/devstack $(PY) -m tripclick_devstack.fleet -
 FLEET_DIR      = $(LOCAL)/fleet/$(ENV)
 FLEET_INVENTORY = inventory/terraform/fleet-$(ENV).yml
 FLEET_VAULT    = $(LOCAL)/secrets/ansible-vault-fleet-$(ENV).yml
+# The simulated fleet's throwaway secrets keep their vault password beside them (mode 0600):
+# nothing of a real environment's (VAULT_PASSWORD_FILE in your home) is touched.
+FLEET_VAULT_PASSWORD_FILE = $(LOCAL)/secrets/vault-password-fleet-$(ENV)
+fleet-vault fleet-converge: VAULT_PASSWORD_FILE = $(FLEET_VAULT_PASSWORD_FILE)
 FLEET_LOGS     = $(LOCAL)/run/logs
 # The day the converge delivers to the web hosts (one file each) and names in Airflow's settings.
 FLEET_DAY_FILES ?= $(sort $(wildcard $(ROOT)/../shared/data/tripclick-sample/*.jsonl))
@@ -41,7 +45,7 @@ fleet-down: $(VENV)/.synced ## Remove every container, network, volume, rule and
 
 .PHONY: fleet-vault
 fleet-vault: $(ANSIBLE_VENV)/.synced ## Create the fleet environment's encrypted secrets (once), as `make ansible-vault` does.
-	@$(MAKE) --no-print-directory ansible-vault INVENTORY=$(FLEET_INVENTORY) VAULT_FILE=$(FLEET_VAULT)
+	@$(MAKE) --no-print-directory ansible-vault INVENTORY=$(FLEET_INVENTORY) VAULT_FILE=$(FLEET_VAULT) VAULT_PASSWORD_FILE=$(FLEET_VAULT_PASSWORD_FILE)
 
 .PHONY: fleet-converge
 fleet-converge: fleet-up fleet-vault ansible-system-packages ## Run the real site.yml over the fleet through the jump host (ProxyJump); log in .local/run/logs.
@@ -51,7 +55,8 @@ fleet-converge: fleet-up fleet-vault ansible-system-packages ## Run the real sit
 	$(ANSIBLE_RUN) ANSIBLE_SSH_ARGS="-F $(FLEET_DIR)/ssh/config -o ControlMaster=auto -o ControlPersist=120s" \
 	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) -e '$(FLEET_DAY_VARS)' $(ANSIBLE_ARGS) \
 	  2>&1 | tee $(FLEET_LOGS)/fleet-$(ENV)-converge.log || rc=$$?; \
-	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; \
+	$(FLEET) converge-report $(FLEET_LOGS)/fleet-$(ENV)-converge.log; exit $$rc
 
 # tests/fleet bring the dev fleet up and down themselves; they need the engine.
 TEST_PREREQS += fleet-engine

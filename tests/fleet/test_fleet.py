@@ -7,34 +7,19 @@ The tests run in file order; the last one takes the fleet down.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import boto3
 import pytest
 import yaml
+from fleet_tools import docker_ids, on, run
 
 from tripclick_devstack.fleet import hcl
-from tripclick_devstack.fleet.fleet import LABEL
 from tripclick_devstack.fleet.topology import load
 
 pytestmark = pytest.mark.slow
 
 FIXTURE = hcl.REPO / "tests" / "terraform" / "fixtures" / "dev-outputs.json"
-
-
-def run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def on(fleet, key: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run a shell command on a host over SSH, through the jump host as Ansible does."""
-    return run(fleet.ssh_command(fleet.topology.host(key), command), timeout=timeout)
-
-
-def docker_ids(kind: str, env: str) -> list[str]:
-    ls = ["ps", "-aq"] if kind == "container" else [kind, "ls", "-q"]
-    return run(["docker", *ls, "--filter", f"label={LABEL}={env}"]).stdout.split()
 
 
 def test_one_running_host_per_terraform_instance(fleet):

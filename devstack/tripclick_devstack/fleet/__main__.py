@@ -1,4 +1,4 @@
-"""python -m tripclick_devstack.fleet {image,up,status,down,ssh-config,outputs} --env ENV"""
+"""python -m tripclick_devstack.fleet {image,up,status,down,paths,converge-report LOG} --env ENV"""
 
 from __future__ import annotations
 
@@ -11,9 +11,23 @@ from tripclick_devstack.fleet.engine import FleetError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tripclick_devstack.fleet", description=__doc__)
-    parser.add_argument("command", choices=["image", "up", "status", "down", "paths"])
+    parser.add_argument(
+        "command", choices=["image", "up", "status", "down", "paths", "converge-report"]
+    )
+    parser.add_argument("log", nargs="?", help="converge-report: the log of a site.yml run")
     parser.add_argument("--env", default="dev", help="Terraform environment (terraform/envs/<env>)")
     args = parser.parse_args(argv)
+    if args.command == "converge-report":
+        from pathlib import Path
+
+        from tripclick_devstack.fleet import converge
+
+        if not args.log or not Path(args.log).is_file():
+            print(f"error: no converge log at {args.log}; run make fleet-converge", file=sys.stderr)
+            return 2
+        for line in converge.report(Path(args.log).read_text(errors="replace")):
+            print(line)
+        return 0
     from tripclick_devstack.fleet import image
     from tripclick_devstack.fleet.fleet import Fleet
 

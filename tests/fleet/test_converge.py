@@ -1,0 +1,229 @@
+"""site.yml converged over the simulated fleet by `make fleet-converge`, twice.
+
+The first run installs everything under real systemd; the second must change nothing. Each
+service is then probed the way its users reach it: the brokers over TLS, the Spark master
+with its workers, Airflow's API on its PostgreSQL metadata, the gold database over verified
+TLS from the Spark host only, Superset's login from the jump host (the tunnel's path), and
+Docker's TLS API refusing a client without a certificate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import urllib.request
+
+import pytest
+from fleet_tools import on
+
+pytestmark = pytest.mark.slow
+
+# The units each role leaves running, by host (Terraform's dev fleet).
+UNITS = {
+    "web-0": ["docker"],
+    "web-1": ["docker"],
+    "kafka-0": ["kafka-1", "kafka-2", "kafka-3"],
+    "spark-master-0": ["spark-master", "spark-worker-1", "spark-worker-2"],
+    "airflow-0": [
+        "postgresql",
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    ],
+    "gold-0": ["postgresql-gold", "superset"],
+}
+DAGS = {
+    "tripclick_daily_pipeline",
+    "tripclick_produce",
+    "tripclick_silver",
+    "tripclick_bronze",
+    "tripclick_gold",
+}
+
+
+def ip(fleet, key: str) -> str:
+    return fleet.host_ips()[key][0]
+
+
+def ok(result) -> str:
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
+    return result.stdout
+
+
+def test_every_host_converges_without_a_failure(converged):
+    first = converged[0].recap
+    assert len(first) == 7, first  # six hosts and the control node (the PKI and the wheels)
+    assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in first.values()), first
+    assert sum(c["changed"] for c in first.values()) > 100, first
+
+
+def test_a_second_converge_changes_nothing(converged):
+    second = converged[1].recap
+    changed = {host: c["changed"] for host, c in second.items() if c["changed"]}
+    assert changed == {}, "\n".join(
+        line for line in converged[1].log.splitlines() if line.startswith("changed:")
+    )
+
+
+def test_each_unit_is_enabled_and_active(fleet, converged):
+    for key, units in UNITS.items():
+        out = on(
+            fleet,
+            key,
+            f"systemctl is-active {' '.join(units)}; systemctl is-enabled {' '.join(units)}",
+        )
+        states = out.stdout.split()
+        assert states == ["active"] * len(units) + ["enabled"] * len(units), (key, units, out)
+
+
+def test_three_brokers_over_tls_hold_the_topic_with_three_partitions(fleet, converged):
+    kafka = ip(fleet, "kafka-0")
+    # The role's client settings (TLS, the platform CA) and its own tools.
+    tools = "$(dirname $(systemctl show -P ExecStart kafka-1 | grep -o '/[^ ]*/bin/kafka-server-start.sh'))"
+    common = f"--bootstrap-server {kafka}:9093 --command-config /etc/kafka/client-ssl.properties"
+    versions = ok(
+        on(fleet, "kafka-0", f"sudo -n {tools}/kafka-broker-api-versions.sh {common}", 120)
+    )
+    assert sorted(set(re.findall(r"\(id: (\d+) rack", versions))) == ["1", "2", "3"]
+    described = ok(
+        on(
+            fleet,
+            "kafka-0",
+            f"sudo -n {tools}/kafka-topics.sh {common} --describe --topic tripclick_raw_logs",
+            120,
+        )
+    )
+    head = described.splitlines()[0]
+    assert "PartitionCount: 3" in head, described
+    assert int(re.search(r"ReplicationFactor: (\d+)", head).group(1)) >= 2, described
+
+
+def test_the_spark_master_has_its_two_workers(fleet, converged):
+    master = ip(fleet, "spark-master-0")
+    state = json.loads(ok(on(fleet, "spark-master-0", f"curl -sf http://{master}:8080/json/")))
+    assert state["url"] == f"spark://{master}:7077"
+    assert [w["state"] for w in state["workers"]] == ["ALIVE", "ALIVE"], state["workers"]
+
+
+def airflow_api(fleet, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    """Airflow's REST API from this machine, the operator's address Terraform admits."""
+    url = f"http://{ip(fleet, 'airflow-0')}:8080{path}"
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+def test_airflow_is_healthy_on_postgresql_with_every_dag_loaded_and_unpaused(
+    fleet, converged, secrets
+):
+    health = airflow_api(fleet, "/api/v2/monitor/health")
+    assert health["metadatabase"]["status"] == "healthy", health
+    assert health["scheduler"]["status"] == "healthy", health
+    token = airflow_api(
+        fleet,
+        "/auth/token",
+        body={"username": "admin", "password": secrets["vault_airflow_admin_password"]},
+    )["access_token"]
+    dags = {d["dag_id"]: d for d in airflow_api(fleet, "/api/v2/dags", token)["dags"]}
+    assert set(dags) >= DAGS, sorted(dags)
+    assert not dags["tripclick_daily_pipeline"]["is_paused"]
+    # The metadata is in the host's PostgreSQL (peer login as the airflow user), not SQLite.
+    rows = ok(
+        on(fleet, "airflow-0", "sudo -n -u airflow psql -d airflow -tAc 'select dag_id from dag'")
+    )
+    assert set(rows.split()) >= DAGS, rows
+    sqlite = on(fleet, "airflow-0", "sudo -n find / -xdev -name 'airflow.db' -print -quit")
+    assert sqlite.stdout.strip() == ""
+
+
+LOADER = (
+    "import psycopg2, sys; c = psycopg2.connect(host=sys.argv[1], port=5432, dbname='tripclick', "
+    "user='gold_loader', password=sys.argv[2], sslmode='verify-full', sslrootcert=sys.argv[3], "
+    "connect_timeout=5); print(c.info.ssl_in_use, c.cursor().connection.server_version)"
+)
+
+
+def test_the_gold_database_admits_the_loader_over_verified_tls_from_spark_only(
+    fleet, converged, secrets
+):
+    gold = ip(fleet, "gold-0")
+    password = secrets["vault_postgresql_loader_password"]
+    connect = (
+        f"/opt/spark/venv/bin/python -c {shlex.quote(LOADER)} {gold} {shlex.quote(password)} "
+        "/etc/spark/kafka-ca.crt"
+    )
+    assert ok(on(fleet, "spark-master-0", connect)).split()[0] == "True"
+    probe = f"timeout 4 bash -c '</dev/tcp/{gold}/5432' && echo open || echo closed"
+    # web -> gold:5432 and airflow -> gold:5432 are in no security group rule.
+    assert on(fleet, "web-0", probe).stdout.strip() == "closed"
+    assert on(fleet, "airflow-0", probe).stdout.strip() == "closed"
+
+
+def test_superset_logs_the_admin_in_from_the_jump_host(fleet, converged, secrets):
+    gold = ip(fleet, "gold-0")
+    body = json.dumps(
+        {
+            "username": "admin",
+            "password": secrets["vault_superset_admin_password"],
+            "provider": "db",
+            "refresh": False,
+        }
+    )
+    login = ok(
+        on(
+            fleet,
+            "airflow-0",
+            f"curl -sf -H 'Content-Type: application/json' -d {shlex.quote(body)} "
+            f"http://{gold}:8088/api/v1/security/login",
+        )
+    )
+    assert json.loads(login)["access_token"]
+    # Superset's own metadata is a database of the gold PostgreSQL, not SQLite.
+    tables = ok(
+        on(
+            fleet,
+            "gold-0",
+            'sudo -n -u superset psql -d superset -tAc "select count(*) from dashboards"',
+        )
+    )
+    assert int(tables.strip()) >= 1
+
+
+def test_docker_tls_api_refuses_a_client_without_a_certificate(fleet, converged):
+    web = ip(fleet, "web-0")
+    tls = "/etc/airflow/docker-tls"
+    url = f"https://{web}:2376/version"
+    refused = on(fleet, "airflow-0", f"sudo -n curl -s --cacert {tls}/ca.pem {url}; echo rc=$?")
+    assert "rc=0" not in refused.stdout, refused.stdout
+    accepted = ok(
+        on(
+            fleet,
+            "airflow-0",
+            f"sudo -n curl -sf --cacert {tls}/ca.pem --cert {tls}/cert.pem --key {tls}/key.pem {url}",
+        )
+    )
+    assert json.loads(accepted)["ApiVersion"]
+
+
+def test_the_producer_image_runs_on_each_web_host_without_a_registry(fleet, converged):
+    for key in ("web-0", "web-1"):
+        out = ok(
+            on(
+                fleet,
+                key,
+                "sudo -n docker run --rm --network none tripclick-producer:latest --help; "
+                "sudo -n docker run --rm --network none --entrypoint sh tripclick-producer:latest "
+                "-c 'id -u; touch $TRIPCLICK_HOME/writable && echo writable'; "
+                "ls /data/tripclick",
+                180,
+            )
+        )
+        assert "produce" in out and "10001" in out and "writable" in out, out
+        assert re.search(r"2016-01-01_part-00\d\.jsonl", out), out
