@@ -87,7 +87,14 @@ def _produce_file(job: tuple[Path, str, str, Settings]) -> Any:
     from tripclick.producer import produce_files
 
     path, source, event_date, settings = job
-    return produce_files([path], mode="batch", source=source, day=event_date, settings=settings)
+    try:
+        return produce_files([path], mode="batch", source=source, day=event_date, settings=settings)
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the pool pickles what a worker raises
+        # Some errors (confluent-kafka's KafkaError) do not pickle: the parent would only
+        # say so. A UserError carries the message itself.
+        raise UserError(f"producing {path} failed: {type(err).__name__}: {err}") from None
 
 
 def produce(settings: Settings, paths: list[Path], event_date: str) -> tuple[int, int, int]:

@@ -55,3 +55,25 @@ def test_a_gzip_file_and_oversized_lines_go_through_run_day(spark, pipeline, tmp
     assert quarantine.count() == day.malformed + 2
     # The stand-ins carry the line's first bytes, not the whole line.
     assert quarantine.where("length(value) = 512").count() == 2
+
+
+def test_a_producer_error_that_does_not_pickle_reaches_run_day_as_one_line(monkeypatch, tmp_path):
+    import pickle
+
+    from confluent_kafka import KafkaError, KafkaException
+
+    import tripclick.producer
+    from tripclick.errors import UserError
+
+    def broken(*_args, **_kwargs):
+        raise KafkaException(KafkaError(KafkaError._TRANSPORT, "broker went away"))
+
+    monkeypatch.setattr(tripclick.producer, "produce_files", broken)
+    with pytest.raises(UserError) as err:
+        run_day._produce_file((tmp_path / "a.jsonl", "web-0", DAY, None))
+    # What the pool sends back to run-day: it pickles, and says what happened in one line.
+    back = pickle.loads(pickle.dumps(err.value))
+    assert (
+        str(back)
+        == f"producing {tmp_path / 'a.jsonl'} failed: KafkaException: {KafkaError(KafkaError._TRANSPORT, 'broker went away')}"
+    )
