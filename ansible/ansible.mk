@@ -10,6 +10,11 @@ INVENTORY ?= inventory/local
 # The encrypted secrets of an environment, and the file holding its vault password (both outside git).
 VAULT_FILE ?= $(LOCAL)/secrets/ansible-vault-$(notdir $(INVENTORY)).yml
 VAULT_PASSWORD_FILE ?= $(HOME)/.config/tripclick/vault-password
+# Where ansible-check/-apply take the secrets from: vault (VAULT_FILE) or ssm (Parameter Store
+# under the inventory's ssm_parameter_prefix, read with the control node's AWS credentials).
+SECRETS ?= vault
+ANSIBLE_SECRETS = $(if $(filter ssm,$(SECRETS)),-e tripclick_secrets_backend=ssm,-e @$(abspath $(VAULT_FILE)))
+ANSIBLE_SECRETS_CHECK = @case "$(SECRETS)" in vault|ssm) ;; *) echo "error: SECRETS=$(SECRETS): use vault (the default) or ssm" >&2; exit 2;; esac
 # ansible-playbook only warns about a missing inventory, matches no host and exits 0.
 ANSIBLE_INVENTORY_CHECK = @[ -e $(ROOT)/$(INVENTORY) ] || { echo "error: no inventory $(INVENTORY): name a file such as inventory/terraform/dev.yml (make apply ENV=dev writes it)" >&2; exit 2; }
 ANSIBLE_RUN = cd ansible && ANSIBLE_CONFIG=$(ROOT)/ansible/ansible.cfg ANSIBLE_VAULT_PASSWORD_FILE=$(VAULT_PASSWORD_FILE)
@@ -28,16 +33,23 @@ ansible-vault: $(ANSIBLE_VENV)/.synced ## Create the encrypted secrets of INVENT
 	@[ -s $(VAULT_PASSWORD_FILE) ] || { umask 077; head -c 32 /dev/urandom | base64 > $(VAULT_PASSWORD_FILE); echo "created vault password file $(VAULT_PASSWORD_FILE)"; }
 	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook vault-init.yml -e tripclick_vault_file=$(abspath $(VAULT_FILE))
 
+.PHONY: ansible-ssm-init
+ansible-ssm-init: $(ANSIBLE_VENV)/.synced ## Create INVENTORY's secrets in SSM Parameter Store instead (once; for SECRETS=ssm; AWS credentials).
+	$(ANSIBLE_INVENTORY_CHECK)
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) ssm-init.yml
+
 .PHONY: ansible-lint
 ansible-lint: $(ANSIBLE_VENV)/.synced ## Lint site.yml and the roles (ansible-lint, production profile).
-	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-lint --profile production site.yml vault-init.yml
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-lint --profile production site.yml vault-init.yml ssm-init.yml
 
 .PHONY: ansible-check
-ansible-check: $(ANSIBLE_VENV)/.synced ## Show what site.yml would change on INVENTORY (dry run with diffs).
+ansible-check: $(ANSIBLE_VENV)/.synced ## Show what site.yml would change on INVENTORY (dry run with diffs; SECRETS=vault|ssm).
 	$(ANSIBLE_INVENTORY_CHECK)
-	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml -e @$(abspath $(VAULT_FILE)) --check --diff $(ANSIBLE_ARGS)
+	$(ANSIBLE_SECRETS_CHECK)
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml $(ANSIBLE_SECRETS) --check --diff $(ANSIBLE_ARGS)
 
 .PHONY: ansible-apply
-ansible-apply: $(ANSIBLE_VENV)/.synced setup ## Turn INVENTORY's hosts into the platform (site.yml; ANSIBLE_ARGS for --tags etc.).
+ansible-apply: $(ANSIBLE_VENV)/.synced setup ## Turn INVENTORY's hosts into the platform (site.yml; SECRETS=vault|ssm, ANSIBLE_ARGS for --tags etc.).
 	$(ANSIBLE_INVENTORY_CHECK)
-	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml -e @$(abspath $(VAULT_FILE)) $(ANSIBLE_ARGS)
+	$(ANSIBLE_SECRETS_CHECK)
+	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml $(ANSIBLE_SECRETS) $(ANSIBLE_ARGS)

@@ -1,4 +1,4 @@
-"""site.yml and the roles pass ansible-lint's production profile and a syntax check."""
+"""site.yml, the roles and the secret playbooks pass ansible-lint's production profile and a syntax check."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def test_ansible_lint_production_profile_has_no_violation():
             "--nocolor",
             "site.yml",
             "vault-init.yml",
+            "ssm-init.yml",
         ],
         cwd=ANSIBLE_DIR,
         env=ansible_env(),

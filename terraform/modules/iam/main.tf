@@ -45,7 +45,7 @@ resource "aws_iam_instance_profile" "this" {
 
 # Secrets (database passwords, keystore passwords, the Fernet key) live in Parameter Store,
 # one folder per service: a host sees the folders of the services it runs and the shared one,
-# not the others' (Airflow's secrets backend reads its connections there at run time).
+# not the others'.
 data "aws_iam_policy_document" "secrets" {
   for_each = toset(local.roles)
 
