@@ -1,8 +1,8 @@
 """``tripclick run-day``: one whole day on the local stack without Airflow.
 
 Produce the files (batch mode, one web server per file, all at once), catch silver up and
-load gold while bronze is rewritten alongside, then reconcile, all in one SparkSession;
-then print a summary table.
+stage gold while bronze is rewritten alongside, then reconcile and publish gold, all in one
+SparkSession and under the date's stage locks; then print a summary table.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from typing import Any
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import lake, session
+from tripclick_spark import gold_db, lake, session, stage_lock
 from tripclick_spark.jobs import bronze, gold, reconcile, silver
+
+# The stages run-day runs, by the names their locks have (their Job names).
+RUN_DAY_STAGES = ("silver", "bronze", "gold", "reconcile")
 
 
 @dataclass
@@ -146,7 +149,10 @@ def run(
     result = DayResult(day)
     started = time.monotonic()
     try:
-        _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce_input)
+        # The stages' own locks (runner.Job takes one each): no other run of this date's
+        # silver, bronze, gold or reconcile may interleave with this one.
+        with stage_lock.held(settings, RUN_DAY_STAGES, day):
+            _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce_input)
     except reconcile.ReconciliationError:
         if reconcile_failure_raises:
             raise
@@ -202,7 +208,9 @@ def _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce
 
     started = time.monotonic()
     try:
-        result.reconciliation = reconcile.run(spark, settings, day)
+        # Gold is staged so far: it is published only if the reconciliation passes.
+        result.reconciliation = reconcile.run(spark, settings, day, staged=True)
+        gold_db.publish(settings, day)
     except reconcile.ReconciliationError as err:
         result.stages.append(
             Stage("reconcile", round(time.monotonic() - started, 2), note="FAILED")

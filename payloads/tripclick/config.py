@@ -73,6 +73,8 @@ class Settings:
     kafka_ssl_ca: str = ""
     # Lines longer than this are rejected as too_large (see MAX_LINE_BYTES).
     max_line_bytes: int = MAX_LINE_BYTES
+    # How long a stage waits for another run of the same stage and date before failing.
+    stage_lock_wait_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -138,6 +140,11 @@ def load() -> Settings:
             f"TRIPCLICK_MAX_LINE_BYTES={max_line_bytes} is too small for a log line; "
             f"set at least 1024 (default {MAX_LINE_BYTES})"
         )
+    lock_wait = _env_int("STAGE_LOCK_WAIT_SECONDS", 60)
+    if lock_wait < 0:
+        raise UserError(
+            f"TRIPCLICK_STAGE_LOCK_WAIT_SECONDS={lock_wait} is negative; set 0 (fail at once) or more"
+        )
     return Settings(
         runtime=runtime,
         home=home,
@@ -162,4 +169,5 @@ def load() -> Settings:
         kafka_security_protocol=kafka_protocol.upper(),
         kafka_ssl_ca=_env("KAFKA_SSL_CA", ""),
         max_line_bytes=max_line_bytes,
+        stage_lock_wait_seconds=lock_wait,
     )

@@ -1,8 +1,9 @@
 """The gold database: versioned migrations, per-date loads (COPY) and dumps.
 
 Everything here talks to PostgreSQL with psycopg2 from the driver; Spark only
-computes the marts. A date's marts are replaced in one transaction, so a reader
-sees either the old day or the new one, never half of each.
+computes the marts. A date's marts are staged in ``gold_stage`` first and published into
+``gold`` in one transaction once they reconcile, so a reader sees either the old day or
+the new one, never half of each and never one that failed its reconciliation.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from tripclick.config import Settings
 from tripclick.errors import UserError
 
 SCHEMA = "gold"
+# Where a load puts a date's marts until its reconciliation passes (migration V004).
+STAGE_SCHEMA = "gold_stage"
 MIGRATIONS_TABLE = f"{SCHEMA}.schema_migrations"
 # Key taken by `migrate` so two loads starting at once do not both apply a migration.
 _ADVISORY_LOCK = 0x7C11C
@@ -76,12 +79,15 @@ RECONCILIATION_COLUMNS = (
 
 
 @contextmanager
-def connect(settings: Settings):
-    """A psycopg2 connection to the gold database; closed on exit."""
+def connect(settings: Settings, **options: Any):
+    """A psycopg2 connection to the gold database; closed on exit.
+
+    ``options`` are more libpq keywords (``application_name``, ``keepalives_idle``, ...).
+    """
     import psycopg2
 
     try:
-        conn = psycopg2.connect(settings.pg_dsn, connect_timeout=10)
+        conn = psycopg2.connect(settings.pg_dsn, connect_timeout=10, **options)
     except psycopg2.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else "unreachable"
         raise UserError(
@@ -146,29 +152,61 @@ def arrow_csv(table: Any) -> io.BytesIO:
     return buf
 
 
-def copy_csv(cur, table: str, columns: Sequence[str], data: io.BytesIO) -> None:
-    """COPY :func:`arrow_csv` output into ``gold.<table>``."""
+def copy_csv(
+    cur, table: str, columns: Sequence[str], data: io.BytesIO, schema: str = SCHEMA
+) -> None:
+    """COPY :func:`arrow_csv` output into ``<schema>.<table>``."""
     cur.copy_expert(
-        f"copy {SCHEMA}.{table} ({', '.join(columns)}) from stdin with (format csv)", data
+        f"copy {schema}.{table} ({', '.join(columns)}) from stdin with (format csv)", data
     )
 
 
-def replace_date(settings: Settings, event_date: str, marts: Mapping[str, Any]) -> dict[str, int]:
-    """Replace the date's rows of every mart in ``marts`` in one transaction.
+def stage_date(settings: Settings, event_date: str, marts: Mapping[str, Any]) -> dict[str, int]:
+    """Replace the date's staged rows of every mart in ``marts`` in one transaction.
 
     ``marts`` maps a mart name to a pyarrow Table with the :data:`MARTS` columns in
-    order. Returns the number of rows loaded per mart.
+    order. Nothing a reader sees changes until :func:`publish`. Returns the rows per mart.
     """
     counts = {}
     with connect(settings) as conn, conn, conn.cursor() as cur:
         for table, rows in marts.items():
             columns = MARTS[table]
-            cur.execute(f"delete from {SCHEMA}.{table} where event_date = %s", (event_date,))
-            copy_csv(cur, table, columns, arrow_csv(rows))
+            cur.execute(f"delete from {STAGE_SCHEMA}.{table} where event_date = %s", (event_date,))
+            copy_csv(cur, table, columns, arrow_csv(rows), STAGE_SCHEMA)
             cur.execute(
-                f"select count(*) from {SCHEMA}.{table} where event_date = %s", (event_date,)
+                f"select count(*) from {STAGE_SCHEMA}.{table} where event_date = %s",
+                (event_date,),
             )
             counts[table] = cur.fetchone()[0]
+    return counts
+
+
+def publish(settings: Settings, event_date: str) -> dict[str, int]:
+    """Swap the date's staged marts in for the published ones, in one transaction.
+
+    Called only once the staged day has reconciled. Readers see the old day until the
+    commit, then the new one. Returns the rows published per mart.
+    """
+    counts = {}
+    with connect(settings) as conn, conn, conn.cursor() as cur:
+        cur.execute(
+            f"select 1 from {STAGE_SCHEMA}.mart_daily_traffic where event_date = %s",
+            (event_date,),
+        )
+        if cur.fetchone() is None:
+            raise UserError(
+                f"nothing is staged for {event_date}; run `tripclick gold load --date {event_date}`"
+            )
+        for table, columns in MARTS.items():
+            cols = ", ".join(columns)
+            cur.execute(f"delete from {SCHEMA}.{table} where event_date = %s", (event_date,))
+            cur.execute(
+                f"insert into {SCHEMA}.{table} ({cols}) select {cols} "
+                f"from {STAGE_SCHEMA}.{table} where event_date = %s",
+                (event_date,),
+            )
+            counts[table] = cur.rowcount
+            cur.execute(f"delete from {STAGE_SCHEMA}.{table} where event_date = %s", (event_date,))
     return counts
 
 
@@ -186,11 +224,12 @@ def save_reconciliation(settings: Settings, report: Mapping[str, Any]) -> None:
         )
 
 
-def total_events(settings: Settings, event_date: str) -> int | None:
-    """``mart_daily_traffic.total_events`` of the date, or None when the date is not loaded."""
+def total_events(settings: Settings, event_date: str, *, staged: bool = False) -> int | None:
+    """``mart_daily_traffic.total_events`` of the date (published, or ``staged``), or None."""
+    schema = STAGE_SCHEMA if staged else SCHEMA
     with connect(settings) as conn, conn.cursor() as cur:
         cur.execute(
-            f"select total_events from {SCHEMA}.mart_daily_traffic where event_date = %s",
+            f"select total_events from {schema}.mart_daily_traffic where event_date = %s",
             (event_date,),
         )
         row = cur.fetchone()

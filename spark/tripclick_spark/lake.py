@@ -60,6 +60,12 @@ def exists(spark, path: str) -> bool:
     return bool(fs.exists(hpath))
 
 
+def has_entries(spark, path: str) -> bool:
+    """Whether ``path`` is a directory holding anything (a file or a directory)."""
+    fs, hpath = _fs(spark, path)
+    return bool(fs.exists(hpath)) and len(fs.listStatus(hpath)) > 0
+
+
 def delete(spark, path: str) -> None:
     fs, hpath = _fs(spark, path)
     if fs.exists(hpath):

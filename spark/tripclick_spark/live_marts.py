@@ -7,7 +7,8 @@ hour, clinical-area trend over 24 h and anomalous sessions. Document minutes are
 for the batch's last hour only (:func:`last_hour`): no view reads older ones.
 
 Replay-safe: a batch re-run after a crash deletes its own ``(event_date, batch_id)`` rows
-and inserts the new ones in one transaction. Batch 0 clears the whole date first: a query
+and inserts the new ones in one transaction, one writer of a date at a time; a unique
+index on each table's grain (migration ``V005``) refuses a doubled row. Batch 0 clears the whole date first: a query
 only runs batch 0 when it starts the date from scratch (``silver --reset`` or a lost
 checkpoint), and the batch ids of the earlier run would otherwise be counted again.
 """
@@ -20,7 +21,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tripclick.config import Settings
-from tripclick_spark import gold_db
+from tripclick_spark import gold_db, stage_lock
 
 # The partial tables in load order, with their columns (the table's order).
 PARTIALS: dict[str, tuple[str, ...]] = {
@@ -125,11 +126,19 @@ def _ensure_schema(settings: Settings) -> None:
         _migrated.add(settings.pg_dsn)
 
 
+def _date_lock(event_date: str) -> tuple[int, int]:
+    """The live marts' transaction lock of a date (a key of stage_lock's kind)."""
+    return stage_lock.key("live_marts", event_date)
+
+
 def _replace_batch(
     settings: Settings, event_date: str, batch_id: int, data: dict[str, io.BytesIO]
 ) -> None:
     schema = gold_db.SCHEMA
     with gold_db.connect(settings) as conn, conn, conn.cursor() as cur:
+        # One writer of the date at a time, to the commit: a second writer of the same
+        # batch then deletes the first one's rows instead of tripping the unique index.
+        cur.execute("select pg_advisory_xact_lock(%s, %s)", _date_lock(event_date))
         for table, csv_data in data.items():
             if batch_id == 0:  # the date starts over: forget every earlier run's batches
                 cur.execute(f"delete from {schema}.{table} where event_date = %s", (event_date,))

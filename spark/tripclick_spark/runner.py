@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tripclick import config
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import lake, session
+from tripclick_spark import lake, session, stage_lock
 
 
 def date_arg(value: str) -> str:
@@ -54,7 +54,10 @@ class Job:
 
     def run(self, args: argparse.Namespace) -> int:
         settings = config.load()
-        self.execute(spark_session(settings, f"tripclick-{self.name}-{args.date}"), settings, args)
+        # One run per stage and date: taken before Spark starts, so a busy date fails fast.
+        with stage_lock.held(settings, self.name, args.date):
+            spark = spark_session(settings, f"tripclick-{self.name}-{args.date}")
+            self.execute(spark, settings, args)
         return 0
 
 

@@ -1,8 +1,10 @@
-"""Gold: silver → the four daily marts in PostgreSQL, then the reconciliation.
+"""Gold: silver → the four daily marts in PostgreSQL: staged, reconciled, then published.
 
 The marts are computed by the pure transforms of :mod:`tripclick_spark.marts`,
-brought to the driver as Arrow and COPYed into ``gold`` in one transaction that first
-deletes the date's rows. The schema comes from the versioned migrations, applied first.
+brought to the driver as Arrow and COPYed into ``gold_stage`` in one transaction that
+first deletes the date's staged rows. The reconciliation checks the staged totals; only
+when it passes are they published into ``gold`` in one transaction (ARCHITECTURE 4), so a
+failed day never replaces the published one. The schema comes from the migrations.
 """
 
 from __future__ import annotations
@@ -27,15 +29,28 @@ def transform(clicks: DataFrame) -> dict[str, DataFrame]:
     return {name: build(clicks).select(*gold_db.MARTS[name]) for name, build in marts.MARTS.items()}
 
 
-def load(settings: Settings, event_date: str, frames: dict[str, DataFrame]) -> dict[str, int]:
+def stage(settings: Settings, event_date: str, frames: dict[str, DataFrame]) -> dict[str, int]:
     gold_db.migrate(settings)
-    return gold_db.replace_date(settings, event_date, {n: f.toArrow() for n, f in frames.items()})
+    return gold_db.stage_date(settings, event_date, {n: f.toArrow() for n, f in frames.items()})
+
+
+def reconcile_and_publish(
+    spark: SparkSession, settings: Settings, event_date: str
+) -> dict[str, Any]:
+    """Reconcile the staged day, then publish it; a mismatch raises and publishes nothing."""
+    report = reconcile.run(spark, settings, event_date, staged=True)
+    gold_db.publish(settings, event_date)
+    return report
 
 
 def run(
     spark: SparkSession, settings: Settings, event_date: str, *, check: bool = True
 ) -> dict[str, Any]:
-    """Load the date's marts, then reconcile; return the rows per mart and the report."""
+    """Stage the date's marts, reconcile, publish; return the rows per mart and the report.
+
+    ``check=False`` only stages (``run-day`` reconciles once bronze is written, then
+    publishes with :func:`reconcile_and_publish`).
+    """
     clicks = silver.read_silver(spark, settings, event_date)
     if clicks is None:
         raise UserError(
@@ -44,18 +59,20 @@ def run(
         )
     clicks = clicks.persist()
     try:
-        loaded = load(settings, event_date, transform(clicks))
+        loaded = stage(settings, event_date, transform(clicks))
     finally:
         clicks.unpersist()
     result: dict[str, Any] = {"loaded": loaded}
     if check:
-        result["reconciliation"] = reconcile.run(spark, settings, event_date)
+        result["reconciliation"] = reconcile_and_publish(spark, settings, event_date)
     return result
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--no-reconcile", action="store_true", help="load the marts without the reconciliation"
+        "--no-reconcile",
+        action="store_true",
+        help="stage the marts in gold_stage only: no reconciliation, nothing published",
     )
 
 
@@ -64,11 +81,16 @@ def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) 
     for name, n in result["loaded"].items():
         print(f"gold {args.date}: {name:<24} {n} rows")
     if "reconciliation" in result:
-        print(f"gold {args.date}: reconciliation passed")
+        print(f"gold {args.date}: reconciliation passed, published")
+    else:
+        print(f"gold {args.date}: staged in {gold_db.STAGE_SCHEMA}, not published")
 
 
 COMMAND = runner.Job(
-    "gold", "silver -> the four marts of a date in PostgreSQL, then reconcile", _execute, _arguments
+    "gold",
+    "silver -> the four marts of a date in PostgreSQL: staged, reconciled, then published",
+    _execute,
+    _arguments,
 )
 
 

@@ -4,7 +4,9 @@ Per date: the records of ``--date`` are validated with the producers' event mode
 clicks are deduplicated on ``dedup_key`` (``dropDuplicatesWithinWatermark``, state in
 the checkpoint) and written under ``silver/``, failures go to ``quarantine/`` with their
 reason. Each micro-batch is written to its own ``batch_id=N`` directory with overwrite,
-so a batch re-run after a crash replaces its own output instead of adding to it.
+so a batch re-run after a crash replaces its own output instead of adding to it, and
+batch 0 clears the date first. A date with output but no checkpoint is refused unless
+``--reset`` (it would start over at batch 0 and double).
 
 Two ways to run: bounded by a duration (the 15:00-16:00 window) or catch-up
 (``availableNow``: everything in the topic now, then stop). A second run resumes from
@@ -133,6 +135,11 @@ class _BatchWriter:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
+        if batch_id == 0:
+            # Batch 0 only runs when the checkpoint starts the date over: nothing an earlier
+            # query wrote for the date may stay next to it (silver would double).
+            lake.delete(spark, self.silver)
+            lake.delete(spark, self.quarantine)
         batch = batch.persist()
         try:
             counts = {r["ok"]: r["count"] for r in batch.groupBy("ok").count().collect()}
@@ -180,6 +187,32 @@ def reset(spark: SparkSession, settings: Settings, event_date: str) -> None:
     lake.delete(spark, lake.partition(settings, lake.QUARANTINE, event_date))
 
 
+def refuse_to_start_over(spark: SparkSession, settings: Settings, event_date: str) -> None:
+    """Refuse a query that would start the date at batch 0 while the date has output.
+
+    Without its checkpoint a query starts at batch 0 from Kafka's earliest offsets. The
+    date's silver then depends on what Kafka still holds, so replacing it is the
+    operator's decision (``--reset``), never a side effect of a lost checkpoint.
+    """
+    checkpoint = lake.checkpoint(settings, JOB, event_date)
+    if lake.has_entries(spark, f"{checkpoint}/offsets"):
+        return
+    found = [
+        path
+        for path in (
+            lake.partition(settings, lake.SILVER, event_date),
+            lake.partition(settings, lake.QUARANTINE, event_date),
+        )
+        if lake.has_entries(spark, path)
+    ]
+    if found:
+        raise UserError(
+            f"silver for {event_date} has output ({', '.join(found)}) but no checkpoint at "
+            f"{checkpoint}: starting over would double it; run again with --reset to replace "
+            f"the date from Kafka (which must still hold all of {event_date})"
+        )
+
+
 def state_store(settings: Settings) -> str:
     """The state store of the dedup state.
 
@@ -210,6 +243,8 @@ def run(
         raise UserError("give exactly one of --duration-seconds N or --available-now")
     if fresh:
         reset(spark, settings, event_date)
+    else:
+        refuse_to_start_over(spark, settings, event_date)
     spark.conf.set("spark.sql.streaming.stateStore.providerClass", state_store(settings))
     # Counting the store's rows costs a RocksDB read per write; the count is only a metric.
     spark.conf.set("spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows", "false")
