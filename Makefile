@@ -110,6 +110,7 @@ include ansible/ansible.mk
 include dags/airflow.mk
 include superset/superset.mk
 include spark/spark.mk
+include monitoring/monitoring.mk
 include devstack/fleet.mk
 
 .PHONY: lock

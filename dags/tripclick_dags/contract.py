@@ -49,6 +49,8 @@ SILVER = "silver/tripclick_events"
 QUARANTINE = "quarantine/tripclick_raw_logs"
 CHECKPOINTS = "_checkpoints"
 REPORTS = "reports/reconciliation"
+# Nightly pg_dump archives of the gold schema (tripclick backup).
+BACKUPS = "backups/gold"
 
 
 def partition_uri(lake_root: str, layer: str, event_date: str) -> str:

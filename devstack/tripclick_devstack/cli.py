@@ -16,6 +16,7 @@ COMMANDS = (
     "tripclick_devstack.commands.stack",
     *cli.COMMANDS,
     "tripclick_spark.cli",
+    "tripclick_spark.ops_cli",
     "tripclick_devstack.commands.run_day",
     "tripclick_devstack.commands.dashboards",
 )
