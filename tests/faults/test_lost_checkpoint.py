@@ -41,7 +41,7 @@ def _counts(spark, settings) -> tuple[int, int, int, int]:
 def test_a_lost_checkpoint_never_doubles_silver(spark, pipeline, tmp_path):
     day = generate_day(
         DaySpec(
-            dt.date.fromisoformat(DATE), 300, seed=29, duplicate_rate=0.05, malformed_rate=0.02
+            dt.date.fromisoformat(DATE), 200, seed=29, duplicate_rate=0.05, malformed_rate=0.02
         ),
         tmp_path / "day",
     )
