@@ -108,10 +108,23 @@ def spark_submit_command(settings: Settings, stage: StageCommand) -> str:
     return shlex.join(argv)
 
 
+def ops_command(settings: Settings, stage: StageCommand) -> str:
+    """A maintenance command (``python -m tripclick_spark.ops_cli ...``) on the Spark master."""
+    from tripclick_dags.commands import OPS_MODULE
+
+    assignments = shlex.split(settings.spark_env)
+    bad = [a for a in assignments if "=" not in a]
+    if bad:
+        raise SettingError(f"tripclick_spark_env: {bad[0]!r} is not NAME=VALUE")
+    prefix = ["env", *assignments] if assignments else []
+    return shlex.join([*prefix, settings.spark_python or "python3", "-m", OPS_MODULE, *stage.argv])
+
+
 def ssh_operator(
     settings: Settings, stage: StageCommand, task_id: str, stream_seconds: float | None = None
 ) -> SSHOperator:
-    """spark-submit on the master; a stream's command may run its window plus a margin."""
+    """spark-submit on the master (a maintenance command as it is); a stream's command may
+    run its window plus a margin."""
     from airflow.providers.ssh.operators.ssh import SSHOperator
 
     timeout = (
@@ -122,7 +135,9 @@ def ssh_operator(
     return SSHOperator(
         task_id=task_id,
         ssh_conn_id=settings.spark_conn_id,
-        command=spark_submit_command(settings, stage),
+        command=ops_command(settings, stage)
+        if stage.job is None
+        else spark_submit_command(settings, stage),
         cmd_timeout=timeout,
         conn_timeout=30,
         do_xcom_push=False,

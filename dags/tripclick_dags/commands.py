@@ -84,3 +84,17 @@ def bronze(date: str) -> StageCommand:
 def gold_load(date: str) -> StageCommand:
     """Marts and the reconciliation report; exits non-zero when the counts disagree."""
     return StageCommand(("gold", "load"), ("--date", date), "gold")
+
+
+# The nightly upkeep (DAG tripclick_maintenance): tripclick_spark.ops_cli, no Spark.
+OPS_MODULE = "tripclick_spark.ops_cli"
+
+
+def backup_gold(keep: int) -> StageCommand:
+    """pg_dump of gold into <lake>/backups/gold/, keeping the newest ``keep``."""
+    return StageCommand(("backup", "create"), ("--keep", str(keep)))
+
+
+def prune_live(keep_hours: int) -> StageCommand:
+    """Delete the gold.live_* partials older than ``keep_hours`` before the latest minute."""
+    return StageCommand(("prune-live",), ("--keep-hours", str(keep_hours)))

@@ -14,7 +14,7 @@ import pytest
 from airflow_run import DAGS, run_airflow
 
 STAGE_DAGS = ("tripclick_produce", "tripclick_silver", "tripclick_bronze", "tripclick_gold")
-ALL_DAGS = ("tripclick_daily_pipeline", *STAGE_DAGS)
+ALL_DAGS = ("tripclick_daily_pipeline", "tripclick_maintenance", *STAGE_DAGS)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,11 @@ def test_daily_pipeline_waits_deferred_for_the_configured_times(bag):
     assert plan["stream_end"] == "2016-01-01T16:00:00+09:00"
     assert plan["bronze_start"] == "2016-01-01T17:00:00+09:00"
     assert plan["gold_start"] == "2016-01-01T18:00:00+09:00"
+
+
+def test_maintenance_backs_up_then_prunes_every_night(bag):
+    dag = bag["dags"]["tripclick_maintenance"]
+    assert "'0 3 * * *'" in dag["timetable"] and "Asia/Seoul" in dag["timetable"]
+    tasks = dag["tasks"]
+    assert tasks["backup_gold"]["downstream"] == ["prune_live"]
+    assert tasks["prune_live"]["downstream"] == []

@@ -118,6 +118,8 @@ resource "aws_s3_bucket_policy" "this" {
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
+# How long each layer is kept: docs/retention.md gives the numbers and why. Bronze, the only
+# full copy of what Kafka received, is kept longest and moves to cheaper storage first.
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
@@ -138,6 +140,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       days          = var.bronze_glacier_ir_days
       storage_class = "GLACIER_IR"
     }
+
+    expiration {
+      days = var.expiration_days[var.bronze_prefix]
+    }
+  }
+
+  # Every other layer only expires: silver and the reports are rebuilt from bronze, quarantine
+  # and checkpoints are useful for days, and the nightly backups are pruned by count already.
+  dynamic "rule" {
+    for_each = { for prefix, days in var.expiration_days : prefix => days if prefix != var.bronze_prefix }
+
+    content {
+      id     = "expire-${trimsuffix(trimprefix(rule.key, "_"), "/")}"
+      status = "Enabled"
+
+      filter {
+        prefix = rule.key
+      }
+
+      expiration {
+        days = rule.value
+      }
+    }
   }
 
   rule {
@@ -148,6 +173,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
+    }
+
+    # An expired object leaves a delete marker; once its old versions are gone it is removed.
+    expiration {
+      expired_object_delete_marker = true
     }
 
     abort_incomplete_multipart_upload {

@@ -47,6 +47,34 @@ variable "bronze_glacier_ir_days" {
   }
 }
 
+variable "expiration_days" {
+  description = "Days after which the objects under each lake prefix expire, by prefix (one folder name ending in a slash). Bronze must be kept longest and at least 90 days past its Glacier IR move (that class's minimum); docs/retention.md explains each default. An expired object stays restorable as a replaced version for noncurrent_version_expiration_days."
+  type        = map(number)
+  default = {
+    "bronze/"       = 730
+    "silver/"       = 365
+    "reports/"      = 730
+    "quarantine/"   = 90
+    "_checkpoints/" = 14
+    "backups/"      = 30
+  }
+
+  validation {
+    condition     = alltrue([for prefix, days in var.expiration_days : can(regex("^[a-z0-9_-]+/$", prefix)) && days >= 1 && floor(days) == days])
+    error_message = "Each expiration_days key must be one folder name ending in a slash (bronze/), each value a whole number of days, 1 or more."
+  }
+
+  validation {
+    condition     = contains(keys(var.expiration_days), var.bronze_prefix) && alltrue([for days in values(var.expiration_days) : lookup(var.expiration_days, var.bronze_prefix, 0) >= days])
+    error_message = "The expiration_days map must name the bronze_prefix, and bronze must be kept at least as long as every other prefix."
+  }
+
+  validation {
+    condition     = lookup(var.expiration_days, var.bronze_prefix, 0) >= var.bronze_glacier_ir_days + 90
+    error_message = "Bronze must expire at least 90 days after bronze_glacier_ir_days (Glacier IR bills 90 days at least)."
+  }
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days a replaced or deleted object version is kept (the undo window of a re-run)."
   type        = number
