@@ -8,3 +8,14 @@ gold-migrate: setup ## Apply the gold schema's pending migrations (the stack mus
 bench-pipeline: setup ## Benchmark the pipeline (1M and 5M clicks) against DuckDB; results in bench/results/pipeline.json.
 	$(call say,pipeline benchmark: Spark stages vs DuckDB on generated days)
 	$(PY) bench/pipeline_bench.py $(BENCH_ARGS)
+
+# Gold backups in the lake's backups/gold/ (pg_dump custom format; docs/runbook.md "Backups").
+BACKUP_KEEP ?= 7
+
+.PHONY: backup
+backup: setup ## Back up the gold schemas into <lake>/backups/gold/ and keep the newest BACKUP_KEEP (7).
+	$(TRIPCLICK) backup create --keep $(BACKUP_KEEP)
+
+.PHONY: restore
+restore: setup ## Replace the gold schemas with a backup: the newest, or BACKUP=gold-YYYYMMDDTHHMMSSZ.dump.
+	$(TRIPCLICK) backup restore $(if $(BACKUP),--name $(BACKUP),)
