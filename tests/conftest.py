@@ -135,20 +135,33 @@ def spark(settings: config.Settings):
 
 
 @pytest.fixture(scope="session")
-def pipeline(stack_services, tmp_path_factory) -> config.Settings:
-    """Settings of an isolated pipeline: a fresh topic (3 partitions) and a fresh local lake."""
+def pipeline_factory(stack_services):
+    """Makes settings of isolated pipelines, each with a fresh topic (3 partitions) and the lake
+    folder it is given; every topic made is deleted at the end of the session."""
     from kafka.admin import KafkaAdminClient, NewTopic
 
-    topic = f"tripclick_raw_logs_test_{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
-    try:
-        admin.create_topics([NewTopic(topic, 3, replication_factor=1)])
-    finally:
-        admin.close()
-    lake_root = str(tmp_path_factory.mktemp("lake"))
-    yield dataclasses.replace(stack_services, topic=topic, lake_root=lake_root)
-    admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
-    try:
-        admin.delete_topics([topic])
-    finally:
-        admin.close()
+    topics: list[str] = []
+
+    def make(lake_root) -> config.Settings:
+        topic = f"tripclick_raw_logs_test_{uuid.uuid4().hex[:8]}"
+        admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
+        try:
+            admin.create_topics([NewTopic(topic, 3, replication_factor=1)])
+        finally:
+            admin.close()
+        topics.append(topic)
+        return dataclasses.replace(stack_services, topic=topic, lake_root=str(lake_root))
+
+    yield make
+    if topics:
+        admin = KafkaAdminClient(bootstrap_servers=stack_services.kafka_bootstrap)
+        try:
+            admin.delete_topics(topics)
+        finally:
+            admin.close()
+
+
+@pytest.fixture(scope="session")
+def pipeline(pipeline_factory, tmp_path_factory) -> config.Settings:
+    """Settings of an isolated pipeline for the session: a fresh topic and a fresh local lake."""
+    return pipeline_factory(tmp_path_factory.mktemp("lake"))
