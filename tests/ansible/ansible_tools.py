@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -17,17 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tripclick_devstack.fleet import converge as playbook_log
+
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
 ANSIBLE_BIN = REPO / ".local" / "venvs" / "ansible" / "bin"
 LOCAL_INVENTORY = REPO / "inventory" / "local"
 # The roles that can install on a Debian 12 machine without systemd (web servers need Docker).
 CONVERGE_TAGS = "java,kafka,spark,postgresql,airflow,superset"
-RECAP = re.compile(
-    r"^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-    r"\s+failed=(?P<failed>\d+)",
-    re.MULTILINE,
-)
 
 
 def tool(name: str) -> str:
@@ -92,9 +88,10 @@ def traversable(path: Path) -> bool:
 
 
 def recap(output: str) -> dict[str, int]:
-    found = RECAP.findall(output)
-    assert found, f"no PLAY RECAP for localhost in:\n{output[-3000:]}"
-    return {"ok": int(found[-1][0]), "changed": int(found[-1][1]), "failed": int(found[-1][3])}
+    """The control node's recap counts, read as the fleet's converge report reads them."""
+    counts = playbook_log.recap(output).get("localhost")
+    assert counts, f"no PLAY RECAP for localhost in:\n{output[-3000:]}"
+    return {key: counts[key] for key in ("ok", "changed", "failed")}
 
 
 def converge() -> Converge:

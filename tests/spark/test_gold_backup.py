@@ -7,7 +7,6 @@ Kafka counts other tests assert for the sample day stay theirs.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -27,26 +26,11 @@ SAMPLE_DATE = "2016-01-01"
 
 
 @pytest.fixture(scope="module")
-def own_day(spark, pipeline, sample_files, tmp_path_factory):
-    from kafka.admin import KafkaAdminClient, NewTopic
-
-    topic = f"tripclick_raw_logs_backup_{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=pipeline.kafka_bootstrap)
-    try:
-        admin.create_topics([NewTopic(topic, 3, replication_factor=1)])
-    finally:
-        admin.close()
-    settings = dataclasses.replace(
-        pipeline, topic=topic, lake_root=str(tmp_path_factory.mktemp("backup-lake"))
-    )
+def own_day(spark, pipeline_factory, sample_files, tmp_path_factory):
+    settings = pipeline_factory(tmp_path_factory.mktemp("backup-lake"))
     result = run_day.run(settings, sample_files, spark=spark)
     assert result.reconciliation["passed"] is True
     yield settings
-    admin = KafkaAdminClient(bootstrap_servers=pipeline.kafka_bootstrap)
-    try:
-        admin.delete_topics([topic])
-    finally:
-        admin.close()
 
 
 def _tripclick(lake_root: str, *args: str) -> subprocess.CompletedProcess:
