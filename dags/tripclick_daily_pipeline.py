@@ -10,10 +10,12 @@ Runs one day of the platform in order, in the schedule's time zone
 | 17:00 | `bronze` (Kafka -> bronze), `check_bronze` |
 | 18:00 | `silver_catch_up`, `gold_load` (marts + reconciliation; a mismatch fails the run), `report` |
 
-The run starts at midnight and `plan_day` computes the day's times from the settings
-(`tripclick_stream_start`, `..._bronze_start`, `..._gold_start`, `..._stream_minutes`,
-`..._time_scale`); the `wait_for_*` sensors are deferred until then, so waiting holds no
-worker slot. Each stage also has a DAG of its own (`tripclick_produce`, `tripclick_silver`,
+The run is due when the stream starts (15:00, `TRIPCLICK_STREAM_START` where the DAG is
+parsed) and `plan_day` computes the day's times from the settings (`tripclick_stream_start`,
+`..._bronze_start`, `..._gold_start`, `..._stream_minutes`, `..._time_scale`); the
+`wait_for_*` sensors are deferred until then, so waiting holds no worker slot. A run
+triggered with `{"mode": "backfill"}` sends the date's files as they are and skips the
+waits; `{"time_scale": 120}` compresses one run's day. Each stage also has a DAG of its own (`tripclick_produce`, `tripclick_silver`,
 `tripclick_bronze`, `tripclick_gold`) to re-run it alone. Settings: `dags/README.md`.
 """
 
@@ -23,12 +25,12 @@ from airflow.sdk import CronTriggerTimetable, chain, dag
 
 from tripclick_dags import stages
 from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
-from tripclick_dags.settings import schedule_timezone
+from tripclick_dags.settings import daily_cron, schedule_timezone
 
 
 @dag(
     dag_id="tripclick_daily_pipeline",
-    schedule=CronTriggerTimetable("0 0 * * *", timezone=schedule_timezone()),
+    schedule=CronTriggerTimetable(daily_cron(), timezone=schedule_timezone()),
     start_date=start_date(),
     catchup=False,
     max_active_runs=1,

@@ -53,10 +53,23 @@ fleet-converge: fleet-up fleet-vault ansible-system-packages ## Run the real sit
 	$(call say,converging the $(ENV) fleet with site.yml (log $(FLEET_LOGS)/fleet-$(ENV)-converge.log))
 	@start=$$(date +%s); rc=0; \
 	$(ANSIBLE_RUN) ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_SSH_ARGS="-F $(FLEET_DIR)/ssh/config -o ControlMaster=auto -o ControlPersist=120s" \
-	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) -e '$(FLEET_DAY_VARS)' $(ANSIBLE_ARGS) \
+	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) -e @$(FLEET_DIR)/converge-vars.json -e '$(FLEET_DAY_VARS)' $(ANSIBLE_ARGS) \
 	  2>&1 | tee $(FLEET_LOGS)/fleet-$(ENV)-converge.log || rc=$$?; \
 	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; \
 	$(FLEET) converge-report $(FLEET_LOGS)/fleet-$(ENV)-converge.log; exit $$rc
 
 # tests/fleet bring the dev fleet up and down themselves; they need the engine.
 TEST_PREREQS += fleet-engine
+
+# Operating the converged fleet from this machine, through the jump host (fleet/operate.py).
+MODE ?= daily
+FLEET_OPERATE = $(FLEET) --vault $(FLEET_VAULT) --vault-password-file $(FLEET_VAULT_PASSWORD_FILE) --ansible-vault $(ANSIBLE_VENV)/bin/ansible-vault
+
+.PHONY: fleet-day
+fleet-day: $(VENV)/.synced $(ANSIBLE_VENV)/.synced ## Run DATE through Airflow on the converged fleet (MODE=daily compressed TIME_SCALE x, or MODE=backfill); stage table and reconciliation.
+	$(call say,running tripclick_daily_pipeline for $(DATE) on the $(ENV) fleet ($(MODE)) through its Airflow API)
+	@$(FLEET_OPERATE) day --date $(DATE) --mode $(MODE) --time-scale $(TIME_SCALE)
+
+.PHONY: fleet-gold-dump
+fleet-gold-dump: $(VENV)/.synced $(ANSIBLE_VENV)/.synced ## Print DATE's four marts from the fleet's gold host as JSON (as `tripclick gold dump`).
+	@$(FLEET_OPERATE) gold-dump --date $(DATE)

@@ -77,7 +77,9 @@ def docker_operator(
         ],
         mount_tmp_dir=False,
         auto_remove="success",
-        network_mode="host",
+        # A bridge, not the host's network: the metadata service's hop limit of 1 then keeps
+        # the instance profile's credentials out of the container.
+        network_mode="bridge",
     )
 
 
@@ -140,6 +142,10 @@ def ssh_operator(
         else spark_submit_command(settings, stage),
         cmd_timeout=timeout,
         conn_timeout=30,
+        # A terminal for the command: when the task times out or is killed its SSH session
+        # closes, the terminal hangs up and spark-submit (driver and Python worker) dies
+        # with it, so a retry never meets the old driver on the same checkpoint.
+        get_pty=True,
         do_xcom_push=False,
     )
 

@@ -43,9 +43,15 @@ def produce(settings: Settings, plan: DayPlan, source: str, input_dir: str) -> S
 
     The clicks always land in the configured window (15:00-16:00 by default), so the
     data of a compressed test day is the data of a real one; only the pacing is faster.
+    A backfill sends the date's own file as it is (batch mode, the original click times),
+    so its gold is comparable with any other run of the same files.
     """
+    if plan.backfill:
+        args = ["--mode", "batch", "--input", input_file(input_dir, plan.date, source)]
+        args += ["--source", source, "--date", plan.date, "--no-progress"]
+        return StageCommand(("produce",), tuple(args))
     source_date = settings.source_date or plan.date
-    speed = settings.producer_speed or f"{settings.time_scale:g}"
+    speed = settings.producer_speed or f"{plan.speed:g}"
     args = [
         "--mode",
         "realtime",
@@ -67,7 +73,10 @@ def produce(settings: Settings, plan: DayPlan, source: str, input_dir: str) -> S
 
 
 def silver_stream(plan: DayPlan) -> StageCommand:
-    """The bounded Kafka -> silver stream that lasts the window."""
+    """The bounded Kafka -> silver stream that lasts the window (a backfill has none: what
+    Kafka holds when it starts, the catch-up takes the rest)."""
+    if plan.backfill:
+        return silver_catch_up(plan.date)
     seconds = str(max(1, math.ceil(plan.stream_seconds)))
     return StageCommand(("silver",), ("--date", plan.date, "--duration-seconds", seconds), "silver")
 

@@ -3,7 +3,9 @@
 With ``time_scale`` 1 the stages start at their wall-clock times on the run's date in
 the configured time zone (15:00 / 17:00 / 18:00 Asia/Seoul by default). With a larger
 scale the same day is compressed around the moment the run starts, so a test or a demo
-walks through the whole flow in minutes with the same task graph.
+walks through the whole flow in minutes with the same task graph. A ``backfill`` run has
+no waits at all: every stage starts as soon as the one before it ends, and the producers
+send the files as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from tripclick_dags.contract import canonical_date
 from tripclick_dags.settings import SettingError, Settings
 
 
+DAILY, BACKFILL = "daily", "backfill"
+MODES = (DAILY, BACKFILL)
+
+
 @dataclass(frozen=True)
 class DayPlan:
     date: str  # the day the clicks are replayed onto, YYYY-MM-DD
@@ -23,6 +29,14 @@ class DayPlan:
     stream_end: dt.datetime
     bronze_start: dt.datetime
     gold_start: dt.datetime
+    # daily: the clicks replayed into the window; backfill: sent with their own times.
+    mode: str = DAILY
+    # Replay speed of the producers (the run's time scale).
+    speed: float = 1.0
+
+    @property
+    def backfill(self) -> bool:
+        return self.mode == BACKFILL
 
     @property
     def stream_seconds(self) -> float:
@@ -36,6 +50,8 @@ class DayPlan:
                 k: dt.datetime.fromisoformat(xcom[k])
                 for k in ("stream_start", "stream_end", "bronze_start", "gold_start")
             },
+            mode=xcom.get("mode", DAILY),
+            speed=float(xcom.get("speed", 1.0)),
         )
 
     def to_xcom(self) -> dict[str, str | float]:
@@ -68,12 +84,16 @@ def run_date(settings: Settings, logical: dt.datetime) -> str:
     return logical.astimezone(zone(settings.timezone)).date().isoformat()
 
 
-def make_plan(settings: Settings, date: str, run_started: dt.datetime) -> DayPlan:
-    """Stage start times for ``date``; ``run_started`` anchors a compressed day."""
+def make_plan(
+    settings: Settings, date: str, run_started: dt.datetime, mode: str = DAILY
+) -> DayPlan:
+    """Stage start times for ``date``; ``run_started`` anchors a compressed day or a backfill."""
     tz = zone(settings.timezone)
     canonical = canonical_date(date)
     if canonical is None:
         raise SettingError(f"date {date!r} is not a date; use YYYY-MM-DD")
+    if mode not in MODES:
+        raise SettingError(f"mode {mode!r} is unknown; use one of {', '.join(MODES)}")
     date, day = canonical, dt.date.fromisoformat(canonical)
     wall = {
         name: dt.datetime.combine(day, clock(name, getattr(settings, name)), tzinfo=tz)
@@ -86,12 +106,13 @@ def make_plan(settings: Settings, date: str, run_started: dt.datetime) -> DayPla
             f" <= gold_start, got {settings.stream_start} + {settings.stream_minutes:g} min,"
             f" {settings.bronze_start}, {settings.gold_start}"
         )
+    anchor = run_started.astimezone(tz)
+    if mode == BACKFILL:
+        return DayPlan(date, anchor, anchor, anchor, anchor, mode, settings.time_scale)
     if settings.time_scale == 1:
         return DayPlan(
             date, wall["stream_start"], stream_end, wall["bronze_start"], wall["gold_start"]
         )
-
-    anchor = run_started.astimezone(tz)
 
     def squeezed(moment: dt.datetime) -> dt.datetime:
         return anchor + (moment - wall["stream_start"]) / settings.time_scale
@@ -102,4 +123,6 @@ def make_plan(settings: Settings, date: str, run_started: dt.datetime) -> DayPla
         squeezed(stream_end),
         squeezed(wall["bronze_start"]),
         squeezed(wall["gold_start"]),
+        mode,
+        settings.time_scale,
     )

@@ -6,8 +6,9 @@ Parameter Store ``/airflow/variables/tripclick_<name>``), then as the environmen
 ``TRIPCLICK_<NAME>`` shared with the payloads, then its default. ``dags/README.md`` lists
 them all.
 
-The schedule's time zone is the one value read when a DAG file is parsed, because the
-schedule itself is defined in it; it comes from ``TRIPCLICK_TIMEZONE`` only.
+The schedule (its time zone and the daily start) is read when a DAG file is parsed,
+because it is defined there; it comes from ``TRIPCLICK_TIMEZONE`` and
+``TRIPCLICK_STREAM_START`` in the environment only.
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ class SettingError(ValueError):
 def schedule_timezone() -> str:
     """The time zone of every schedule (parse time; environment only)."""
     return os.environ.get("TRIPCLICK_TIMEZONE", DEFAULT_TIMEZONE)
+
+
+def daily_cron() -> str:
+    """The daily run's cron: the stream's start (parse time; ``TRIPCLICK_STREAM_START``)."""
+    value = os.environ.get("TRIPCLICK_STREAM_START") or "15:00"
+    hour, _, minute = value.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise SettingError(f"TRIPCLICK_STREAM_START={value!r} is not a time; use HH:MM")
+    return f"{int(minute)} {int(hour)} * * *"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ command once (:mod:`commands`) and hands it to the runtime the settings name.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any
@@ -14,7 +15,7 @@ from airflow.sdk import Param, get_current_context, task
 
 from tripclick_dags import aws_runner, commands, lake, local_runner
 from tripclick_dags.defaults import BATCH_TIMEOUT, STREAM_TIMEOUT
-from tripclick_dags.plan import DayPlan, make_plan, run_date
+from tripclick_dags.plan import DAILY, MODES, DayPlan, make_plan, run_date
 from tripclick_dags.settings import Settings, load
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,18 @@ PARAMS = {
         type="string",
         pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$",
         description="Day to process (YYYY-MM-DD); empty = the run's logical date in the schedule's zone.",
+    ),
+    "mode": Param(
+        DAILY,
+        enum=list(MODES),
+        description="daily: the day replayed into its window at its times; backfill: the"
+        " date's files sent as they are, no waits (a re-run of a past day).",
+    ),
+    "time_scale": Param(
+        None,
+        type=["null", "number"],
+        minimum=1,
+        description="Compress this run's day this many times (empty = tripclick_time_scale).",
     ),
 }
 
@@ -51,15 +64,19 @@ def _run(
 def plan_day() -> dict[str, Any]:
     """Resolve the run's date and when each stage starts (see ``tripclick_dags.plan``)."""
     context = get_current_context()
+    params = context["params"]
     settings = load()
-    date = context["params"].get("date") or run_date(
+    if params.get("time_scale"):
+        settings = dataclasses.replace(settings, time_scale=float(params["time_scale"]))
+    date = params.get("date") or run_date(
         settings, context.get("logical_date") or context["dag_run"].run_after
     )
-    plan = make_plan(settings, date, dt.datetime.now(dt.UTC))
+    plan = make_plan(settings, date, dt.datetime.now(dt.UTC), params.get("mode") or DAILY)
     log.info(
-        "plan for %s (%s, time scale %g): stream %s-%s, bronze %s, gold %s",
+        "plan for %s (%s, %s, time scale %g): stream %s-%s, bronze %s, gold %s",
         plan.date,
         settings.timezone,
+        plan.mode,
         settings.time_scale,
         plan.stream_start.isoformat(),
         plan.stream_end.isoformat(),

@@ -220,6 +220,23 @@ def _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce
     result.stages.append(Stage("reconcile", round(time.monotonic() - started, 2), note="passed"))
 
 
+def reconciliation_line(rec: dict[str, Any]) -> str:
+    """The reconciliation report's counts on one line, and whether they hold."""
+    counts = (
+        "kafka_records",
+        "bronze_records",
+        "bronze_distinct",
+        "silver_records",
+        "quarantine_distinct",
+        "gold_total_events",
+    )
+    return (
+        "reconciliation: "
+        + ", ".join(f"{k} {rec[k]:,}" for k in counts if k in rec)
+        + (" -> passed" if rec.get("passed") else " -> FAILED")
+    )
+
+
 def summary_table(result: DayResult, settings: Settings) -> str:
     """The run as a plain-text table, with where to look at the results."""
     rows = [f"{'stage':<12} {'seconds':>8} {'records':>10}  notes"]
@@ -230,21 +247,7 @@ def summary_table(result: DayResult, settings: Settings) -> str:
     rec = result.reconciliation
     if "kafka_records" in rec:
         rows.append("")
-        rows.append(
-            "reconciliation: "
-            + ", ".join(
-                f"{k} {rec[k]:,}"
-                for k in (
-                    "kafka_records",
-                    "bronze_records",
-                    "bronze_distinct",
-                    "silver_records",
-                    "quarantine_distinct",
-                    "gold_total_events",
-                )
-            )
-            + (" -> passed" if rec.get("passed") else " -> FAILED")
-        )
+        rows.append(reconciliation_line(rec))
     d = result.event_date
     rows += [
         "",

@@ -53,13 +53,11 @@ def local_conf(settings: Settings, shuffle_partitions: int = 4) -> dict[str, str
 
 
 def aws_conf() -> dict[str, str]:
-    """Spark settings for the ``aws`` runtime: the instance profile signs s3a requests."""
+    """Spark settings for the ``aws`` runtime. s3a's credentials (the SDK's default chain,
+    ending at the instance profile) and endpoint are the cluster's spark-defaults.conf."""
     return {
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        "spark.hadoop.fs.s3a.aws.credentials.provider": (
-            "software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider"
-        ),
     }
 
 

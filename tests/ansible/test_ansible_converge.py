@@ -125,7 +125,9 @@ def test_spark_master_url_is_the_same_for_jobs_and_workers(converged: Converge):
     url = f"spark://{HOST}:{converged.host_vars['spark_master_port']}"
     defaults = converged.path("etc/spark/spark-defaults.conf").read_text()
     assert re.search(rf"^spark\.master\s+{re.escape(url)}$", defaults, re.MULTILINE)
-    assert "IAMInstanceCredentialsProvider" in defaults
+    # The SDK's default chain (the instance profile on EC2); no S3 endpoint of its own on AWS.
+    assert "DefaultCredentialsProvider" in defaults
+    assert "fs.s3a.endpoint " not in defaults
     worker = parse_unit(converged.path("etc/systemd/system/spark-worker-1.service"))
     assert worker.exec_start[-1] == url
     jars = {p.name for p in converged.path("opt/spark/jars").glob("*.jar")}

@@ -119,3 +119,45 @@ def test_spark_stages_use_the_same_flags_locally_and_over_ssh():
 def test_plan_survives_the_trip_through_xcom():
     plan = make_plan(settings_with(time_scale="30"), "2016-01-01", dt.datetime.now(dt.UTC))
     assert DayPlan.from_xcom(plan.to_xcom()) == plan
+
+
+def test_backfill_starts_every_stage_at_once_and_sends_the_files_as_they_are():
+    started = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    s = settings_with(time_scale="120", source_date="2015-12-31")
+    plan = make_plan(s, "2016-01-01", started, mode="backfill")
+    assert plan.backfill
+    assert plan.stream_start == plan.bronze_start == plan.gold_start == started
+    assert plan.stream_seconds == 0
+    # The date's own file, its original click times: no window, no speed, no source_date.
+    assert commands.produce(s, plan, "web-0", "/data").argv == [
+        "produce",
+        "--mode",
+        "batch",
+        "--input",
+        "/data/2016-01-01_part-000.jsonl",
+        "--source",
+        "web-0",
+        "--date",
+        "2016-01-01",
+        "--no-progress",
+    ]
+    # No stream to wait out: what Kafka holds now, the catch-up takes the rest.
+    assert commands.silver_stream(plan).argv[-1] == "--available-now"
+    assert DayPlan.from_xcom(plan.to_xcom()) == plan
+
+
+def test_an_unknown_mode_is_refused():
+    with pytest.raises(SettingError, match="mode 'fast' is unknown; use one of daily, backfill"):
+        make_plan(settings_with(), "2016-01-01", dt.datetime.now(dt.UTC), mode="fast")
+
+
+def test_the_daily_run_is_due_when_the_stream_starts(monkeypatch):
+    from tripclick_dags.settings import daily_cron
+
+    monkeypatch.delenv("TRIPCLICK_STREAM_START", raising=False)
+    assert daily_cron() == "0 15 * * *"
+    monkeypatch.setenv("TRIPCLICK_STREAM_START", "14:30")
+    assert daily_cron() == "30 14 * * *"
+    monkeypatch.setenv("TRIPCLICK_STREAM_START", "25:00")
+    with pytest.raises(SettingError, match="TRIPCLICK_STREAM_START='25:00' is not a time"):
+        daily_cron()

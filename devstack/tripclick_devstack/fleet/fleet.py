@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tripclick_devstack.fleet import firewall, hcl, image
+from tripclick_devstack.fleet import firewall, hcl, image, imds
 from tripclick_devstack.fleet.engine import FleetError, docker, ensure_engine, output
 from tripclick_devstack.fleet.topology import Host, Topology, load
 
@@ -62,6 +62,10 @@ class Paths:
     @property
     def outputs(self) -> Path:
         return self.root / "terraform-outputs.json"
+
+    @property
+    def converge_vars(self) -> Path:
+        return self.root / "converge-vars.json"
 
     @property
     def moto_pid(self) -> Path:
@@ -155,11 +159,16 @@ class Fleet:
         self._vpc_routing(add=True)
         self._s3()
         addresses = self.addresses()
+        self._imds(addresses)
         for host in self.topology.hosts:
             self._host(host, base, addresses[host.key])
         self._wait_ssh()
         self._outputs(addresses)
         self._write_inventory()
+        # What only a simulated fleet has to tell site.yml: where its S3 stand-in listens.
+        self.paths.converge_vars.write_text(
+            json.dumps({"tripclick_s3_endpoint": self.s3_endpoint}, indent=2) + "\n"
+        )
         elapsed = time.monotonic() - started
         (self.paths.root / "up-seconds.json").write_text(json.dumps({"seconds": round(elapsed, 1)}))
         self.log(
@@ -243,21 +252,64 @@ class Fleet:
             == 0
         )
 
-    def _vpc_routing(self, add: bool) -> None:
-        """The VPC's router: the subnets reach each other with their own addresses (Docker
-        isolates bridges and masquerades what leaves one; neither happens inside a VPC)."""
-        vpc = self.topology.vpc_cidr
-        comment = ["-m", "comment", "--comment", f"tripclick-fleet-{self.env}"]
-        rules = [
-            ("filter", "DOCKER-USER", ["-s", vpc, "-d", vpc, *comment, "-j", "ACCEPT"]),
-            ("nat", "POSTROUTING", ["-s", vpc, "-d", vpc, *comment, "-j", "RETURN"]),
-        ]
+    @property
+    def _comment(self) -> list[str]:
+        return ["-m", "comment", "--comment", f"tripclick-fleet-{self.env}"]
+
+    def _rules(self, rules: list[tuple[str, str, list[str]]], add: bool) -> None:
         for table, chain, spec in rules:
             present = self._iptables("-t", table, "-C", chain, *spec)
             if add and not present:
                 self._iptables("-t", table, "-I", chain, "1", *spec)
             while not add and self._iptables("-t", table, "-C", chain, *spec):
                 self._iptables("-t", table, "-D", chain, *spec)
+
+    def _vpc_routing(self, add: bool) -> None:
+        """The VPC's router: the subnets reach each other with their own addresses (Docker
+        isolates bridges and masquerades what leaves one; neither happens inside a VPC)."""
+        vpc = self.topology.vpc_cidr
+        self._rules(
+            [
+                ("filter", "DOCKER-USER", ["-s", vpc, "-d", vpc, *self._comment, "-j", "ACCEPT"]),
+                ("nat", "POSTROUTING", ["-s", vpc, "-d", vpc, *self._comment, "-j", "RETURN"]),
+            ],
+            add,
+        )
+
+    @property
+    def metadata_service(self) -> imds.MetadataService:
+        return imds.MetadataService(
+            self.paths.root, self.local / "run" / "logs", self.env, self.log
+        )
+
+    def _imds_endpoints(
+        self, addresses: dict[str, dict[str, str]]
+    ) -> dict[str, tuple[str, str, int]]:
+        """host key -> (its address, where its metadata service listens, port)."""
+        nets = {name: cidr for name, cidr, _ in self.networks()}
+        endpoints = {}
+        for position, host in enumerate(self.topology.hosts):
+            net, ip = next(iter(addresses[host.key].items()))
+            endpoints[host.key] = (ip, self.gateways[nets[net]], imds.FIRST_PORT + position)
+        return endpoints
+
+    def _imds(self, addresses: dict[str, dict[str, str]]) -> None:
+        """Each host's instance metadata (imds.py): its identity and its role's credentials."""
+        binary = imds.binary(self.local, log=self.log)
+        hosts = self.outputs(addresses)["hosts"]
+        service = self.metadata_service
+        for host in self.topology.hosts:
+            ip, listen, port = self._imds_endpoints(addresses)[host.key]
+            identity = {
+                **{k: str(v) for k, v in hosts[host.key].items() if isinstance(v, (str, int))},
+                "region": self.region,
+                # The iam module's instance profile of the host's role (name_prefix "<name>-<role>-").
+                "role_name": f"{self.topology.name}-{host.access}-fleet",
+            }
+            conf = imds.config(identity, MOTO_ACCOUNT, imds.role_credentials())
+            service.start(binary, host.key, listen, port, conf)
+            self._rules(imds.rules(ip, listen, port, self._comment), add=True)
+        self.log(f"instance metadata (IMDSv2, hop limit {imds.HOP_LIMIT}) for {len(hosts)} hosts")
 
     def _s3(self) -> None:
         """moto on the private subnet's gateway (the S3 gateway endpoint), with the lake bucket
@@ -670,6 +722,9 @@ class Fleet:
             ).split():
                 docker("volume", "rm", "-f", vol, capture=True)
         self._vpc_routing(add=False)
+        for ip, listen, port in self._imds_endpoints(self.addresses()).values():
+            self._rules(imds.rules(ip, listen, port, self._comment), add=False)
+        self.metadata_service.stop_all()
         pid = self._moto_pid()
         if pid is not None:
             self.log(f"stopping the S3 endpoint (moto, pid {pid})")
@@ -682,6 +737,7 @@ class Fleet:
                 time.sleep(0.1)
         self.paths.moto_pid.unlink(missing_ok=True)
         self.paths.outputs.unlink(missing_ok=True)
+        self.paths.converge_vars.unlink(missing_ok=True)
         self.inventory.unlink(missing_ok=True)
 
 
