@@ -66,9 +66,9 @@ MODE ?= daily
 FLEET_OPERATE = $(FLEET) --vault $(FLEET_VAULT) --vault-password-file $(FLEET_VAULT_PASSWORD_FILE) --ansible-vault $(ANSIBLE_VENV)/bin/ansible-vault
 
 .PHONY: fleet-day
-fleet-day: $(VENV)/.synced $(ANSIBLE_VENV)/.synced ## Run DATE through Airflow on the converged fleet (MODE=daily compressed TIME_SCALE x, or MODE=backfill); stage table and reconciliation.
+fleet-day: $(VENV)/.synced $(ANSIBLE_VENV)/.synced ## Run DATE through Airflow on the converged fleet (MODE=daily compressed TIME_SCALE x, or backfill; JSON=file); stage table and reconciliation.
 	$(call say,running tripclick_daily_pipeline for $(DATE) on the $(ENV) fleet ($(MODE)) through its Airflow API)
-	@$(FLEET_OPERATE) day --date $(DATE) --mode $(MODE) --time-scale $(TIME_SCALE)
+	@$(FLEET_OPERATE) day --date $(DATE) --mode $(MODE) --time-scale $(TIME_SCALE) $(if $(JSON),--json $(JSON))
 
 .PHONY: fleet-gold-dump
 fleet-gold-dump: $(VENV)/.synced $(ANSIBLE_VENV)/.synced ## Print DATE's four marts from the fleet's gold host as JSON (as `tripclick gold dump`).

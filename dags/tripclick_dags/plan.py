@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tripclick_dags.contract import canonical_date
 from tripclick_dags.settings import SettingError, Settings
 
-
 DAILY, BACKFILL = "daily", "backfill"
 MODES = (DAILY, BACKFILL)
 

@@ -41,7 +41,7 @@ def test_daily_pipeline_fills_gold_and_reconciles(
     assert done.returncode == 0, out[-6000:]
 
     # Every stage ran, in order, with the compressed plan; the waits were deferred.
-    assert f"plan for {DATE} (Asia/Seoul, time scale 120)" in out
+    assert f"plan for {DATE} (Asia/Seoul, daily, time scale 120)" in out
     started = [m.group(1) for m in re.finditer(r"running: \S+/tripclick (\w+(?: load)?)", out)]
     # The stream stage's three tasks in any order (they run side by side under a scheduler).
     assert sorted(started[:3]) == ["produce", "produce", "silver"]
