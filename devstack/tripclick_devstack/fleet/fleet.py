@@ -537,9 +537,11 @@ class Fleet:
     def _wait_ssh(self, timeout: float = 300) -> None:
         # Generous: on two busy cores six systemd hosts boot side by side.
         deadline = time.monotonic() + timeout
-        pending = list(self.topology.hosts)
+        jump = next(h for h in self.topology.hosts if h.role == "airflow")
+        jump_ip = self.host_ips()[jump.key][0]
         # The jump host first: the others are reached through it.
-        pending.sort(key=lambda h: h.role != "airflow")
+        pending = sorted(self.topology.hosts, key=lambda h: h != jump)
+        restarted = False
         while pending:
             host = pending[0]
             result = subprocess.run(
@@ -551,11 +553,24 @@ class Fleet:
             if result.returncode == 0:
                 pending.pop(0)
                 continue
+            jump_refused = f"connect to host {jump_ip} port 22" in result.stderr
+            if jump_refused and jump not in pending:
+                # The jump host answered once and has stopped: say what it reports, and
+                # start its sshd again once, as an operator would, rather than wait it out.
+                self.log(f"{jump.name} stopped answering SSH; on the host: {self.diagnose(jump)}")
+                if not restarted:
+                    docker("exec", jump.name, "systemctl", "start", "ssh", check=False, capture=True)
+                    restarted = True
+                pending.insert(0, jump)
+                continue
             if time.monotonic() > deadline:
                 ssh_said = " / ".join(result.stderr.strip().splitlines()[-4:])
+                reports = [f"on the host: {self.diagnose(host)}"]
+                if jump_refused and host != jump:
+                    reports.append(f"on the jump host {jump.name}: {self.diagnose(jump)}")
                 raise FleetError(
                     f"{host.name} does not answer SSH after {timeout:.0f} s ({ssh_said}); "
-                    f"on the host: {self.diagnose(host)}"
+                    + "; ".join(reports)
                 )
             time.sleep(1)
 
