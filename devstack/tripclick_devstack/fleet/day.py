@@ -48,11 +48,11 @@ class AirflowAPI:
         token = self._call("POST", "/auth/token", {"username": user, "password": password})
         self.token = token["access_token"]
 
-    def _call(self, method: str, path: str, body: Any = None, raw: bool = False) -> Any:
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
-        request.add_header("Accept", "text/plain" if raw else "application/json")
+        request.add_header("Accept", "application/json")
         if getattr(self, "token", None):
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
@@ -63,7 +63,7 @@ class AirflowAPI:
             raise FleetError(f"Airflow API {method} {path}: HTTP {err.code} {detail}") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
             raise FleetError(f"Airflow API {method} {path}: {err}") from None
-        return text if raw else json.loads(text)
+        return json.loads(text)
 
     def get(self, path: str) -> Any:
         return self._call("GET", path)
@@ -102,12 +102,16 @@ class AirflowAPI:
         )
         return self.get(path)["value"]
 
-    def log(self, run_id: str, task_id: str, try_number: int, dag_id: str = DAG_ID) -> str:
+    def log(self, run_id: str, task_id: str, try_number: int, dag_id: str = DAG_ID) -> list[str]:
+        """A try's log as its events' text (the JSON form: {"content": [{"event": ...}, ...]})."""
         path = (
             f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}"
             f"/logs/{try_number}?full_content=true"
         )
-        return self._call("GET", path, raw=True)
+        content = self.get(path).get("content") or []
+        if isinstance(content, str):
+            return content.splitlines()
+        return [str(m.get("event", m)) if isinstance(m, dict) else str(m) for m in content]
 
 
 def _quote(run_id: str) -> str:
@@ -191,14 +195,8 @@ def failure_detail(api: AirflowAPI, run_id: str, task_rows: list[TaskRow], lines
     failed = next((r for r in task_rows if r.state == "failed"), None)
     if failed is None:
         return ""
-    text = api.log(run_id, failed.task_id, max(failed.tries, 1))
-    events = []
-    for line in text.splitlines():
-        try:
-            events.append(json.loads(line).get("event", line))
-        except (json.JSONDecodeError, AttributeError):
-            events.append(line)
-    tail = "\n  ".join(str(e) for e in events[-lines:])
+    events = api.log(run_id, failed.task_id, max(failed.tries, 1))
+    tail = "\n  ".join(events[-lines:])
     return f"{failed.task_id} failed; the end of its log:\n  {tail}"
 
 
@@ -219,18 +217,8 @@ def read_report(fleet, uri: str) -> dict[str, Any]:
     return json.loads(body)
 
 
-def run(
-    fleet,
-    api: AirflowAPI,
-    date: str,
-    mode: str,
-    time_scale: float,
-    timeout: float,
-    say=print,
-) -> dict[str, Any]:
-    """Trigger the day, follow it, and return what the stage table and the report say."""
-    from tripclick_devstack.run_day import reconciliation_line
-
+def trigger(api: AirflowAPI, date: str, mode: str, time_scale: float, say=print) -> str:
+    """Start the day's run (refused while another run of the DAG is going); its run id."""
     dag = api.dag()
     if dag.get("is_paused"):
         raise FleetError(f"{DAG_ID} is paused on the fleet; converge again (site.yml unpauses it)")
@@ -241,9 +229,18 @@ def run(
             " or mark it failed in Airflow's UI (the DAG runs one day at a time)"
         )
     conf = conf_for(date, mode, time_scale)
-    started = time.monotonic()
     run_id = api.trigger(conf)["dag_run_id"]
     say(f"triggered {DAG_ID} run {run_id} with {json.dumps(conf)}")
+    return run_id
+
+
+def conclude(
+    fleet, api: AirflowAPI, run_id: str, date: str, started: float, timeout: float, say=print
+) -> dict[str, Any]:
+    """Follow the run to its end; print the stage table, then the reconciliation (or what
+    failed). ``started`` is the monotonic time it was triggered (the wall time's start)."""
+    from tripclick_devstack.run_day import reconciliation_line
+
     state, task_rows = follow(api, run_id, timeout, say=say)
     wall = time.monotonic() - started
     say("")
@@ -267,3 +264,18 @@ def run(
         say(f"  {layer:<15} {where[layer]}")
     say(f"  gold            make fleet-gold-dump DATE={date}")
     return result
+
+
+def run(
+    fleet,
+    api: AirflowAPI,
+    date: str,
+    mode: str,
+    time_scale: float,
+    timeout: float,
+    say=print,
+) -> dict[str, Any]:
+    """Trigger the day, follow it, and return what the stage table and the report say."""
+    started = time.monotonic()
+    run_id = trigger(api, date, mode, time_scale, say=say)
+    return conclude(fleet, api, run_id, date, started, timeout, say=say)

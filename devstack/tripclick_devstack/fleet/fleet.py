@@ -559,7 +559,9 @@ class Fleet:
                 # start its sshd again once, as an operator would, rather than wait it out.
                 self.log(f"{jump.name} stopped answering SSH; on the host: {self.diagnose(jump)}")
                 if not restarted:
-                    docker("exec", jump.name, "systemctl", "start", "ssh", check=False, capture=True)
+                    docker(
+                        "exec", jump.name, "systemctl", "start", "ssh", check=False, capture=True
+                    )
                     restarted = True
                 pending.insert(0, jump)
                 continue

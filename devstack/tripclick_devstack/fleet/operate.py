@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 from pathlib import Path
+from unittest import mock
 
 import yaml
 
@@ -20,6 +21,7 @@ from tripclick_devstack.fleet.hcl import REPO
 
 POSTGRESQL_DEFAULTS = REPO / "ansible" / "roles" / "postgresql" / "defaults" / "main.yml"
 AIRFLOW_DEFAULTS = REPO / "ansible" / "roles" / "airflow" / "defaults" / "main.yml"
+SUPERSET_DEFAULTS = REPO / "ansible" / "roles" / "superset" / "defaults" / "main.yml"
 
 
 def main(fleet, args: argparse.Namespace) -> int:
@@ -74,13 +76,13 @@ def gold_dump(access: Access, secrets: dict[str, str], date: str) -> str:
 
     pg_port = int(role_default(POSTGRESQL_DEFAULTS, "postgresql_port"))
     with access.tunnel("127.0.0.1", pg_port, through="gold") as port:
-        os.environ.update(
-            {
-                "TRIPCLICK_PG_HOST": "127.0.0.1",
-                "TRIPCLICK_PG_PORT": str(port),
-                "TRIPCLICK_PG_DATABASE": role_default(POSTGRESQL_DEFAULTS, "postgresql_database"),
-                "TRIPCLICK_PG_USER": role_default(POSTGRESQL_DEFAULTS, "postgresql_reader_user"),
-                "TRIPCLICK_PG_PASSWORD": secrets["vault_postgresql_reader_password"],
-            }
-        )
-        return gold_db.dumps(gold_db.dump(config.load(), date))
+        reader = {
+            "TRIPCLICK_PG_HOST": "127.0.0.1",
+            "TRIPCLICK_PG_PORT": str(port),
+            "TRIPCLICK_PG_DATABASE": role_default(POSTGRESQL_DEFAULTS, "postgresql_database"),
+            "TRIPCLICK_PG_USER": role_default(POSTGRESQL_DEFAULTS, "postgresql_reader_user"),
+            "TRIPCLICK_PG_PASSWORD": secrets["vault_postgresql_reader_password"],
+        }
+        # Only for this read: the caller's own settings (a test's local stack) stay as they were.
+        with mock.patch.dict(os.environ, reader):
+            return gold_db.dumps(gold_db.dump(config.load(), date))

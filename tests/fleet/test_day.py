@@ -1,0 +1,239 @@
+"""The day on the fleet, driven through Airflow's REST API from this machine (`make fleet-day`).
+
+The sample files the converge delivered to the web hosts run three times, each on a date of
+its own:
+- 2016-01-01 as a backfill (the files as they are, no waits): gold equal, row for row, to the
+  local `run-day` of the same files, and the reconciliation passed;
+- 2016-01-02 compressed (the default mode): the reconciliation passed;
+- 2016-01-03 compressed, with one broker stopped while the producers send and the silver
+  driver killed mid-stream: the retry resumes from the checkpoint, nothing is lost, and gold
+  equals 2016-01-02's apart from the date.
+Then the scheduled path as Airflow reports it, and both dashboards in Chromium through the
+jump host's tunnel to Superset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from dashboard_page import CHARTS, chart_names_and_errors, rendered_dashboard
+from fleet_tools import on
+
+from tripclick import contract
+from tripclick_devstack import run_day
+from tripclick_devstack.fleet import day, operate
+from tripclick_devstack.fleet.access import Access
+from tripclick_devstack.fleet.hcl import REPO
+from tripclick_spark import gold_db
+
+pytestmark = [pytest.mark.slow, pytest.mark.stack]
+
+SAMPLE_DATE = "2016-01-01"  # the files' own date (tripclick_source_date of the converge)
+DAILY_DATE = "2016-01-02"
+FAULT_DATE = "2016-01-03"
+SAMPLE_CLICKS = 562
+# The compressed day: 120x as `make demo`. The faulted day is slower (60x: the producers
+# send for a minute), so the broker is stopped while they send and the driver is killed
+# between the stream's first batch and the last click.
+DAILY_SCALE, FAULT_SCALE = 120, 60
+RUN_TIMEOUT = 1500
+STOPPED_BROKER = "kafka-2"
+SILVER_DRIVER = "org.apache.spark.deploy.SparkSubmit.*jobs/silver.py"
+GROUP_VARS = REPO / "ansible" / "group_vars" / "all" / "main.yml"
+
+
+def _normalise(dump: dict, drop_date: bool = False) -> dict:
+    """Round durations (float) so both sides compare exactly; without the date, if asked."""
+    for rows in dump.values():
+        for row in rows:
+            if "session_duration_sec" in row:
+                row["session_duration_sec"] = round(row["session_duration_sec"], 3)
+            if drop_date:
+                row.pop("event_date", None)
+    return dump
+
+
+@pytest.fixture(scope="module")
+def access(fleet, converged) -> Access:
+    return Access(fleet)
+
+
+@pytest.fixture(scope="module")
+def airflow(access, secrets):
+    """Airflow's API through the jump host's tunnel, logged in as the administrator."""
+    port = access.fleet.topology.ports["airflow_ui"]
+    with access.tunnel(access.address("airflow"), port) as local:
+        yield operate.airflow_api(access, secrets, local)
+
+
+def _gold(access, secrets, date: str) -> dict:
+    return json.loads(operate.gold_dump(access, secrets, date))
+
+
+def _passed(result: dict) -> None:
+    assert result["state"] == "success", json.dumps(result["tasks"], indent=1)
+    report = result["reconciliation"]
+    assert report["passed"] is True, report
+
+
+@pytest.fixture(scope="module")
+def backfill(fleet, airflow):
+    return day.run(fleet, airflow, SAMPLE_DATE, "backfill", DAILY_SCALE, RUN_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def compressed(fleet, airflow):
+    return day.run(fleet, airflow, DAILY_DATE, "daily", DAILY_SCALE, RUN_TIMEOUT)
+
+
+def test_the_backfilled_sample_day_gives_the_local_run_days_gold(
+    backfill, access, secrets, spark, pipeline_factory, sample_files, tmp_path_factory
+):
+    _passed(backfill)
+    tasks = {t["task_id"]: t for t in backfill["tasks"]}
+    # A backfill has no waits: the sensors succeed at once.
+    assert all(tasks[w]["state"] == "success" for w in tasks if w.startswith("wait_for_"))
+    assert backfill["reconciliation"]["counts"]["silver_records"] == SAMPLE_CLICKS
+
+    local = pipeline_factory(tmp_path_factory.mktemp("fleet-reference-lake"))
+    run_day.run(local, sample_files, spark=spark)
+    expected = _normalise(json.loads(gold_db.dumps(gold_db.dump(local, SAMPLE_DATE))))
+    assert expected["mart_daily_traffic"][0]["total_events"] == SAMPLE_CLICKS
+    assert _normalise(_gold(access, secrets, SAMPLE_DATE)) == expected
+
+
+def test_the_compressed_day_passes_its_reconciliation(compressed, access, secrets):
+    _passed(compressed)
+    assert compressed["reconciliation"]["counts"]["silver_records"] == SAMPLE_CLICKS
+    (traffic,) = _gold(access, secrets, DAILY_DATE)["mart_daily_traffic"]
+    assert traffic["total_events"] == SAMPLE_CLICKS
+    assert traffic["peak_hour"] == 6  # the 15:00-16:00 Seoul window is 06:00-07:00 UTC
+
+
+# ------------------------------------------------------------------------- faults
+
+
+def _states(api, run_id: str) -> dict[str, dict]:
+    return {ti["task_id"]: ti for ti in api.task_instances(run_id)}
+
+
+def _silver_batches(fleet, date: str) -> set[str]:
+    """The silver batch folders the date's stream has written to the lake so far (the lake's
+    root is the bucket's: tripclick_lake_root)."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=fleet.s3_endpoint,
+        region_name=fleet.region,
+        aws_access_key_id="operator",
+        aws_secret_access_key="operator",
+    )
+    prefix = f"{contract.SILVER}/event_date={date}/"
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=fleet.lake_bucket, Prefix=prefix)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    return {k.split("/")[-2] for k in keys if k.endswith(".parquet")}
+
+
+@pytest.fixture(scope="module")
+def faulted(fleet, airflow, compressed):
+    """The compressed day again with its two faults, each made once, at its moment."""
+    started = time.monotonic()
+    run_id = day.trigger(airflow, FAULT_DATE, "daily", FAULT_SCALE)
+    events: dict[str, float] = {}
+    deadline = time.monotonic() + 900
+    try:
+        while not {"broker started", "driver killed"} <= events.keys():
+            assert time.monotonic() < deadline, f"the faults were not all made: {events}"
+            states = _states(airflow, run_id)
+            producing = [states[t]["state"] for t in ("produce_web_0", "produce_web_1")]
+            if "broker stopped" not in events and "running" in producing:
+                done = on(fleet, "kafka-0", f"sudo -n systemctl stop {STOPPED_BROKER}")
+                assert done.returncode == 0, done.stderr
+                events["broker stopped"] = time.monotonic() - started
+            sent = all(s in ("success", "failed") for s in producing)
+            if "broker stopped" in events and "broker started" not in events and sent:
+                done = on(fleet, "kafka-0", f"sudo -n systemctl start {STOPPED_BROKER}")
+                assert done.returncode == 0, done.stderr
+                events["broker started"] = time.monotonic() - started
+            silver = states["silver_stream"]
+            if (
+                "driver killed" not in events
+                and silver["state"] == "running"
+                and _silver_batches(fleet, FAULT_DATE)
+            ):
+                killed = on(fleet, "spark-master-0", f"sudo -n pkill -KILL -f '{SILVER_DRIVER}'")
+                assert killed.returncode == 0, "no silver driver to kill on the Spark master"
+                events["driver killed"] = time.monotonic() - started
+                events["batches before the kill"] = len(_silver_batches(fleet, FAULT_DATE))
+            time.sleep(1)
+    finally:
+        on(fleet, "kafka-0", f"sudo -n systemctl start {STOPPED_BROKER}")
+    print(f"faults of run {run_id}: {json.dumps(events)}")
+    result = day.conclude(fleet, airflow, run_id, FAULT_DATE, started, RUN_TIMEOUT)
+    return result, run_id, events
+
+
+def test_a_killed_driver_and_a_stopped_broker_lose_nothing(
+    faulted, compressed, fleet, airflow, access, secrets
+):
+    result, run_id, events = faulted
+    _passed(result)
+    tasks = {t["task_id"]: t for t in result["tasks"]}
+    # The producers rode out the stopped broker (replication 3, min.insync.replicas 2).
+    assert tasks["produce_web_0"]["tries"] == tasks["produce_web_1"]["tries"] == 1
+    assert events["broker stopped"] < events["broker started"]
+
+    # The killed try failed and the retry resumed from the checkpoint: it read only what
+    # the first try had not committed.
+    silver = tasks["silver_stream"]
+    assert silver["tries"] >= 2, silver
+    said = "\n".join(airflow.log(run_id, "silver_stream", silver["tries"]))
+    resumed = re.search(rf"silver {FAULT_DATE}: (\d+) batches, (\d+) clicks", said)
+    assert resumed, said[-3000:]
+    assert int(resumed.group(2)) < SAMPLE_CLICKS, said[-3000:]
+    assert result["reconciliation"]["counts"]["silver_records"] == SAMPLE_CLICKS
+
+    # No driver outlived its task, and gold is the undisturbed day's.
+    left = on(fleet, "spark-master-0", "pgrep -af SparkSubmit || true").stdout
+    assert "SparkSubmit" not in left, left
+    expected = _normalise(_gold(access, secrets, DAILY_DATE), drop_date=True)
+    assert _normalise(_gold(access, secrets, FAULT_DATE), drop_date=True) == expected
+
+
+# ---------------------------------------------------------- schedule and dashboards
+
+
+def test_the_daily_dag_is_unpaused_and_due_at_15_00(airflow):
+    dag = airflow.dag()
+    assert dag["is_paused"] is False
+    zone = ZoneInfo(yaml.safe_load(GROUP_VARS.read_text())["tripclick_timezone"])
+    due = dt.datetime.fromisoformat(dag["next_dagrun_run_after"]).astimezone(zone)
+    assert (due.hour, due.minute) == (15, 0), due
+    assert due > dt.datetime.now(zone)
+
+
+@pytest.mark.parametrize("slug", sorted(CHARTS))
+def test_superset_serves_each_dashboard_through_the_jump_host(
+    slug, access, secrets, compressed, capsys
+):
+    _passed(compressed)  # gold and the live marts have the compressed day
+    port = access.fleet.topology.ports["superset"]
+    user = operate.role_default(operate.SUPERSET_DEFAULTS, "superset_admin_user")
+    password = secrets["vault_superset_admin_password"]
+    with access.tunnel(access.address("gold"), port) as local:
+        url = f"http://127.0.0.1:{local}"
+        with rendered_dashboard(url, user, password, slug, capsys, artifacts="fleet") as (
+            page,
+            data_calls,
+        ):
+            names, errors = chart_names_and_errors(page)
+    assert errors == []
+    assert sorted(names) == sorted(CHARTS[slug])
+    assert data_calls and all(status == 200 for _, status in data_calls), data_calls
