@@ -37,6 +37,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.stack]
 SAMPLE_DATE = "2016-01-01"  # the files' own date (tripclick_source_date of the converge)
 DAILY_DATE = "2016-01-02"
 FAULT_DATE = "2016-01-03"
+ORPHAN_DATE = "2016-01-04"  # a stream stopped from outside; it never finishes
 SAMPLE_CLICKS = 562
 # The compressed day: 120x as `make demo`. The faulted day is slower (60x: the producers
 # send for a minute), so the broker is stopped while they send and the driver is killed
@@ -44,7 +45,9 @@ SAMPLE_CLICKS = 562
 DAILY_SCALE, FAULT_SCALE = 120, 60
 RUN_TIMEOUT = 1500
 STOPPED_BROKER = "kafka-2"
-SILVER_DRIVER = "org.apache.spark.deploy.SparkSubmit.*jobs/silver.py"
+# The driver's JVM (spark-submit's client mode). "[S]" keeps the pattern from matching the
+# command lines of the sudo and shell that run pgrep or pkill with it.
+SILVER_DRIVER = r"org\.apache\.spark\.deploy\.[S]parkSubmit .*jobs/silver\.py"
 GROUP_VARS = REPO / "ansible" / "group_vars" / "all" / "main.yml"
 
 
@@ -201,10 +204,28 @@ def test_a_killed_driver_and_a_stopped_broker_lose_nothing(
     assert result["reconciliation"]["counts"]["silver_records"] == SAMPLE_CLICKS
 
     # No driver outlived its task, and gold is the undisturbed day's.
-    left = on(fleet, "spark-master-0", "pgrep -af SparkSubmit || true").stdout
-    assert "SparkSubmit" not in left, left
+    left = on(fleet, "spark-master-0", "pgrep -af '[S]parkSubmit|[j]obs/' || true").stdout
+    assert left.strip() == "", left
     expected = _normalise(_gold(access, secrets, DAILY_DATE), drop_date=True)
     assert _normalise(_gold(access, secrets, FAULT_DATE), drop_date=True) == expected
+
+
+def test_a_killed_task_leaves_no_driver_on_the_spark_master(fleet, airflow, faulted):
+    """A task ended from outside (a timeout, or marked failed as here: either way its process
+    ends and its SSH session closes) takes its remote spark-submit with it (get_pty)."""
+    run_id = airflow.trigger({"date": ORPHAN_DATE, "mode": "daily", "time_scale": 10},
+                             dag_id="tripclick_silver")["dag_run_id"]  # fmt: skip
+    driver = f"{SILVER_DRIVER}.*--date {ORPHAN_DATE}"
+    deadline = time.monotonic() + 300
+    while on(fleet, "spark-master-0", f"pgrep -f '{driver}'").returncode != 0:
+        assert time.monotonic() < deadline, "the silver driver did not start in 300 s"
+        time.sleep(2)
+    airflow.set_task_state(run_id, "silver_stream", "failed", dag_id="tripclick_silver")
+    deadline = time.monotonic() + 120
+    while on(fleet, "spark-master-0", f"pgrep -f '{driver}'").returncode == 0:
+        assert time.monotonic() < deadline, "the driver outlived its task by 120 s"
+        time.sleep(2)
+    assert airflow.run(run_id, dag_id="tripclick_silver")["state"] == "failed"
 
 
 # ---------------------------------------------------------- schedule and dashboards

@@ -75,6 +75,7 @@ class AirflowAPI:
         return self._call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
     def trigger(self, conf: dict[str, Any], dag_id: str = DAG_ID) -> dict[str, Any]:
+        """A manual run of the DAG now, with ``conf`` as its params."""
         return self._call(
             "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf}
         )
@@ -94,6 +95,13 @@ class AirflowAPI:
     def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict[str, Any]]:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances"
         return self.get(path)["task_instances"]
+
+    def set_task_state(
+        self, run_id: str, task_id: str, state: str, dag_id: str = DAG_ID
+    ) -> dict[str, Any]:
+        """Mark a task instance (``failed`` ends a running one: its process is killed)."""
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}"
+        return self._call("PATCH", path, {"new_state": state})
 
     def xcom(self, run_id: str, task_id: str, dag_id: str = DAG_ID) -> Any:
         path = (
