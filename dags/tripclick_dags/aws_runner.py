@@ -15,6 +15,7 @@ Connections (see ``dags/README.md``):
 from __future__ import annotations
 
 import shlex
+import signal
 from typing import TYPE_CHECKING, Any
 
 from tripclick_dags.commands import StageCommand
@@ -154,7 +155,26 @@ def run_producer(settings: Settings, source_index: int, stage: StageCommand, con
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(settings.docker_conn_ids[source_index])
-    docker_operator(settings, conn, stage, context["ti"].task_id).execute(context)
+    producer = docker_operator(settings, conn, stage, context["ti"].task_id)
+    # The container runs on the web host whatever becomes of this process, and the task
+    # runner only tells this task's own operator that it is killed (SIGTERM when the run is
+    # marked failed) or times out: stop the container on either, so a retry never meets an
+    # old producer still sending.
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def stop(signum: int, frame: Any) -> None:
+        producer.on_kill()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        producer.execute(context)
+    except BaseException:
+        producer.on_kill()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_spark(

@@ -62,6 +62,13 @@ class DayPlan:
         return out
 
 
+def missed(plan: DayPlan, run_started: dt.datetime) -> bool:
+    """A real-time day whose window had closed when its run started (the scheduler was down
+    at 15:00, or the DAG was unpaused later): run now it would stream for the window's length
+    at the wrong hour, so a scheduled run skips it and the date is backfilled instead."""
+    return plan.mode == DAILY and plan.speed == 1 and run_started > plan.stream_end
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)

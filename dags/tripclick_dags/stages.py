@@ -15,7 +15,7 @@ from airflow.sdk import Param, get_current_context, task
 
 from tripclick_dags import aws_runner, commands, lake, local_runner
 from tripclick_dags.defaults import BATCH_TIMEOUT, STREAM_TIMEOUT
-from tripclick_dags.plan import DAILY, MODES, DayPlan, make_plan, run_date
+from tripclick_dags.plan import DAILY, MODES, DayPlan, make_plan, missed, run_date
 from tripclick_dags.settings import Settings, load
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,16 @@ def plan_day() -> dict[str, Any]:
     date = params.get("date") or run_date(
         settings, context.get("logical_date") or context["dag_run"].run_after
     )
-    plan = make_plan(settings, date, dt.datetime.now(dt.UTC), params.get("mode") or DAILY)
+    now = dt.datetime.now(dt.UTC)
+    plan = make_plan(settings, date, now, params.get("mode") or DAILY)
+    if context["dag_run"].run_type == "scheduled" and missed(plan, now):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(
+            f"{plan.date}: its stream window ended at {plan.stream_end:%Y-%m-%d %H:%M %Z},"
+            " before this scheduled run started; nothing runs. Re-run the date with mode"
+            f" backfill (on the fleet: make fleet-day DATE={plan.date} MODE=backfill)"
+        )
     log.info(
         "plan for %s (%s, %s, time scale %g): stream %s-%s, bronze %s, gold %s",
         plan.date,

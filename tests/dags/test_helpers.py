@@ -12,7 +12,7 @@ import airflow_run  # noqa: F401  (puts dags/ on the path)
 import pytest
 
 from tripclick_dags import aws_runner, commands
-from tripclick_dags.plan import DayPlan, make_plan, run_date
+from tripclick_dags.plan import DayPlan, make_plan, missed, run_date
 from tripclick_dags.settings import SettingError, load
 
 SEOUL = dt.timezone(dt.timedelta(hours=9))
@@ -144,6 +144,18 @@ def test_backfill_starts_every_stage_at_once_and_sends_the_files_as_they_are():
     # No stream to wait out: what Kafka holds now, the catch-up takes the rest.
     assert commands.silver_stream(plan).argv[-1] == "--available-now"
     assert DayPlan.from_xcom(plan.to_xcom()) == plan
+
+
+def test_a_real_time_day_is_missed_once_its_window_has_closed():
+    s = settings_with()  # time scale 1, stream 15:00-16:00 Seoul (06:00-07:00 UTC)
+    at = dict(tzinfo=dt.UTC)
+    plan = make_plan(s, "2026-03-02", dt.datetime(2026, 3, 2, 5, 59, **at))
+    assert not missed(plan, dt.datetime(2026, 3, 2, 6, 30, **at))  # late, still in the window
+    assert missed(plan, dt.datetime(2026, 3, 2, 7, 1, **at))
+    # A compressed day or a backfill is anchored at its run's start: never missed.
+    later = dt.datetime(2026, 3, 2, 12, 0, **at)
+    assert not missed(make_plan(settings_with(time_scale="120"), "2026-03-02", later), later)
+    assert not missed(make_plan(s, "2026-03-02", later, mode="backfill"), later)
 
 
 def test_an_unknown_mode_is_refused():
