@@ -115,7 +115,12 @@ def migrate(settings: Settings) -> list[str]:
     applied_now = []
     with connect(settings) as conn:
         with conn, conn.cursor() as cur:
-            cur.execute(f"create schema if not exists {SCHEMA}")
+            # Only when missing: CREATE SCHEMA IF NOT EXISTS asks for the CREATE privilege on
+            # the database even when the schema is there, which a loader that owns only its
+            # schema (the fleet's) does not have.
+            cur.execute("select 1 from pg_namespace where nspname = %s", (SCHEMA,))
+            if cur.fetchone() is None:
+                cur.execute(f"create schema {SCHEMA}")
             cur.execute(
                 f"create table if not exists {MIGRATIONS_TABLE} ("
                 " version integer primary key, name text not null,"

@@ -16,6 +16,7 @@ the checkpoint; ``--reset`` starts the date over.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -217,11 +218,13 @@ def state_store(settings: Settings) -> str:
     """The state store of the dedup state.
 
     RocksDB keeps a day of keys off the JVM heap, so a big day needs no big driver. Its
-    checkpoint uploads whole files, which moto's S3 server rejects (HTTP 100), so a local
-    s3a lake keeps the state in the default store instead.
+    checkpoint uploads whole files, which moto's S3 server rejects (HTTP 100), so a lake on
+    that stand-in (locally, or on the simulated fleet, whose jobs are pointed at it by
+    AWS_ENDPOINT_URL_S3) keeps the state in the default store instead.
     """
     state = "org.apache.spark.sql.execution.streaming.state"
-    if settings.runtime == "local" and settings.lake_is_s3:
+    stand_in = settings.runtime == "local" or bool(os.environ.get("AWS_ENDPOINT_URL_S3"))
+    if settings.lake_is_s3 and stand_in:
         return f"{state}.HDFSBackedStateStoreProvider"
     return f"{state}.RocksDBStateStoreProvider"
 
