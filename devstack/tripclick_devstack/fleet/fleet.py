@@ -284,13 +284,17 @@ class Fleet:
 
     def _imds_endpoints(
         self, addresses: dict[str, dict[str, str]]
-    ) -> dict[str, tuple[str, str, int]]:
-        """host key -> (its address, where its metadata service listens, port)."""
+    ) -> dict[str, tuple[list[str], str, int]]:
+        """host key -> (its addresses, where its metadata service listens, port).
+
+        Every address of the host is routed to its service: a host on two subnets (the jump
+        host) reaches 169.254.169.254 from whichever its default route leaves by."""
         nets = {name: cidr for name, cidr, _ in self.networks()}
         endpoints = {}
         for position, host in enumerate(self.topology.hosts):
-            net, ip = next(iter(addresses[host.key].items()))
-            endpoints[host.key] = (ip, self.gateways[nets[net]], imds.FIRST_PORT + position)
+            net = next(iter(addresses[host.key]))
+            ips = list(addresses[host.key].values())
+            endpoints[host.key] = (ips, self.gateways[nets[net]], imds.FIRST_PORT + position)
         return endpoints
 
     def _imds(self, addresses: dict[str, dict[str, str]]) -> None:
@@ -299,7 +303,7 @@ class Fleet:
         hosts = self.outputs(addresses)["hosts"]
         service = self.metadata_service
         for host in self.topology.hosts:
-            ip, listen, port = self._imds_endpoints(addresses)[host.key]
+            ips, listen, port = self._imds_endpoints(addresses)[host.key]
             identity = {
                 **{k: str(v) for k, v in hosts[host.key].items() if isinstance(v, (str, int))},
                 "region": self.region,
@@ -308,7 +312,8 @@ class Fleet:
             }
             conf = imds.config(identity, MOTO_ACCOUNT, imds.role_credentials())
             service.start(binary, host.key, listen, port, conf)
-            self._rules(imds.rules(ip, listen, port, self._comment), add=True)
+            for ip in ips:
+                self._rules(imds.rules(ip, listen, port, self._comment), add=True)
         self.log(f"instance metadata (IMDSv2, hop limit {imds.HOP_LIMIT}) for {len(hosts)} hosts")
 
     def _s3(self) -> None:
@@ -739,8 +744,9 @@ class Fleet:
             ).split():
                 docker("volume", "rm", "-f", vol, capture=True)
         self._vpc_routing(add=False)
-        for ip, listen, port in self._imds_endpoints(self.addresses()).values():
-            self._rules(imds.rules(ip, listen, port, self._comment), add=False)
+        for ips, listen, port in self._imds_endpoints(self.addresses()).values():
+            for ip in ips:
+                self._rules(imds.rules(ip, listen, port, self._comment), add=False)
         self.metadata_service.stop_all()
         pid = self._moto_pid()
         if pid is not None:
