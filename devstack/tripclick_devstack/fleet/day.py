@@ -204,7 +204,9 @@ def failure_detail(api: AirflowAPI, run_id: str, task_rows: list[TaskRow], lines
     if failed is None:
         return ""
     events = api.log(run_id, failed.task_id, max(failed.tries, 1))
-    tail = "\n  ".join(events[-lines:])
+    # A job's own one-line error ("silver: error: ...") says more than the plan Spark dumps.
+    said = [e for e in events if ": error: " in e or "Error:" in e.split("\n")[0]]
+    tail = "\n  ".join((said or events)[-lines:])
     return f"{failed.task_id} failed; the end of its log:\n  {tail}"
 
 
