@@ -19,7 +19,8 @@ from fleet_tools import on
 
 from tripclick_devstack.fleet import hcl
 
-pytestmark = pytest.mark.slow
+# The first test waits for both converges (a fresh one takes about 17 min on 2 cores).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 # The units each role leaves running, by host (Terraform's dev fleet).
 UNITS = {

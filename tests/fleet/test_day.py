@@ -29,7 +29,8 @@ from tripclick_devstack.fleet.access import Access
 from tripclick_devstack.fleet.hcl import REPO
 from tripclick_spark import gold_db
 
-pytestmark = [pytest.mark.slow, pytest.mark.stack]
+# A test waits for its day on the fleet (about 6 min each) and, the first, the local one.
+pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.timeout(2400)]
 
 SAMPLE_DATE = "2016-01-01"  # the files' own date (tripclick_source_date of the converge)
 DAILY_DATE = "2016-01-02"
