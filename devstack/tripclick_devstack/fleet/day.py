@@ -227,11 +227,37 @@ def read_report(fleet, uri: str) -> dict[str, Any]:
     return json.loads(body)
 
 
-def trigger(api: AirflowAPI, date: str, mode: str, time_scale: float, say=print) -> str:
-    """Start the day's run (refused while another run of the DAG is going); its run id."""
+def stop_scheduled_runs(api: AirflowAPI, say=print) -> list[str]:
+    """Mark the DAG's queued or running scheduled runs failed; their run ids.
+
+    The fleet's schedule is real: its 15:00 run fires whenever the clock passes 15:00 in the
+    schedule's zone, and the DAG runs one day at a time. A test of the fleet stops such a run
+    before it triggers its own, so the wall clock never decides what the test runs."""
+    stopped = []
+    for state in ("running", "queued"):
+        for dag_run in api.runs(state=state):
+            if dag_run.get("run_type") == "scheduled":
+                api.set_run_state(dag_run["dag_run_id"], "failed")
+                say(f"marked scheduled run {dag_run['dag_run_id']} ({state}) failed")
+                stopped.append(dag_run["dag_run_id"])
+    return stopped
+
+
+def trigger(
+    api: AirflowAPI,
+    date: str,
+    mode: str,
+    time_scale: float,
+    say=print,
+    stop_scheduled: bool = False,
+) -> str:
+    """Start the day's run (refused while another run of the DAG is going, unless it is a
+    scheduled run and ``stop_scheduled`` says to stop it); its run id."""
     dag = api.dag()
     if dag.get("is_paused"):
         raise FleetError(f"{DAG_ID} is paused on the fleet; converge again (site.yml unpauses it)")
+    if stop_scheduled:
+        stop_scheduled_runs(api, say=say)
     busy = api.runs(state="running") + api.runs(state="queued")
     if busy:
         raise FleetError(
@@ -284,8 +310,9 @@ def run(
     time_scale: float,
     timeout: float,
     say=print,
+    stop_scheduled: bool = False,
 ) -> dict[str, Any]:
     """Trigger the day, follow it, and return what the stage table and the report say."""
     started = time.monotonic()
-    run_id = trigger(api, date, mode, time_scale, say=say)
+    run_id = trigger(api, date, mode, time_scale, say=say, stop_scheduled=stop_scheduled)
     return conclude(fleet, api, run_id, date, started, timeout, say=say)
