@@ -78,19 +78,33 @@ RECONCILIATION_COLUMNS = (
 )
 
 
+# Every session's limits: a statement stuck behind a dead peer or a lock held by a hung
+# client fails the stage (which says so) instead of hanging it past its window. A day's
+# largest statement, the COPY of its sessions, takes seconds.
+STATEMENT_TIMEOUT = "10min"
+LOCK_TIMEOUT = "1min"
+
+
+class Unreachable(UserError):
+    """The gold database did not answer; the message says where and what to do."""
+
+
 @contextmanager
 def connect(settings: Settings, **options: Any):
     """A psycopg2 connection to the gold database; closed on exit.
 
-    ``options`` are more libpq keywords (``application_name``, ``keepalives_idle``, ...).
+    ``options`` are more libpq keywords (``application_name``, ``keepalives_idle``, ...);
+    server settings given in ``options["options"]`` come after, so win over, the timeouts.
     """
     import psycopg2
 
+    limits = f"-c statement_timeout={STATEMENT_TIMEOUT} -c lock_timeout={LOCK_TIMEOUT}"
+    options["options"] = f"{limits} {options.get('options', '')}".strip()
     try:
         conn = psycopg2.connect(settings.pg_dsn, connect_timeout=10, **options)
     except psycopg2.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else "unreachable"
-        raise UserError(
+        raise Unreachable(
             f"cannot connect to the gold database at {settings.pg_host}:{settings.pg_port} "
             f"({first}); start it with `tripclick up` or check TRIPCLICK_PG_*"
         ) from None

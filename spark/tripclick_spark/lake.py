@@ -66,6 +66,14 @@ def has_entries(spark, path: str) -> bool:
     return bool(fs.exists(hpath)) and len(fs.listStatus(hpath)) > 0
 
 
+def names(spark, path: str) -> list[str]:
+    """The names of the entries in the directory ``path``; none when it does not exist."""
+    fs, hpath = _fs(spark, path)
+    if not fs.exists(hpath):
+        return []
+    return sorted(str(status.getPath().getName()) for status in fs.listStatus(hpath))
+
+
 def delete(spark, path: str) -> None:
     fs, hpath = _fs(spark, path)
     if fs.exists(hpath):

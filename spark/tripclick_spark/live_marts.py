@@ -11,17 +11,24 @@ and inserts the new ones in one transaction, one writer of a date at a time; a u
 index on each table's grain (migration ``V005``) refuses a doubled row. Batch 0 clears the whole date first: a query
 only runs batch 0 when it starts the date from scratch (``silver --reset`` or a lost
 checkpoint), and the batch ids of the earlier run would otherwise be counted again.
+
+Best effort (:class:`Feed`): the lake is the record and these marts only a view of it, so a
+batch whose marts cannot reach the gold database is marked pending next to silver's
+checkpoint and the stream goes on. Each later batch, and the next run of the date, first
+replays the pending batches in batch order from their silver output: once PostgreSQL is
+back the marts hold what they would have held had it never gone.
 """
 
 from __future__ import annotations
 
 import io
+import re
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tripclick.config import Settings
-from tripclick_spark import gold_db, stage_lock
+from tripclick_spark import gold_db, lake, stage_lock
 
 # The partial tables in load order, with their columns (the table's order).
 PARTIALS: dict[str, tuple[str, ...]] = {
@@ -162,3 +169,98 @@ def write_batch(clicks: DataFrame, settings: Settings, event_date: str, batch_id
         for table, frame in partials(clicks, event_date, batch_id).items()
     }
     _replace_batch(settings, event_date, batch_id, data)
+
+
+# ---------------------------------------------------------------- best effort
+
+
+def _unreachable() -> tuple[type[BaseException], ...]:
+    """What a gold database that is down, restarting or unreachable raises."""
+    import psycopg2
+
+    return (gold_db.Unreachable, psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+_MARKER = re.compile(r"^batch_id=(\d+)$")
+
+
+class Feed:
+    """The live marts of one date, fed batch by batch; a batch PostgreSQL missed waits.
+
+    ``pending`` is a folder next to silver's checkpoint holding one empty marker per batch
+    whose marts are not stored; ``silver`` is the date's silver partition, whose
+    ``batch_id=N`` folders the replay reads (a batch without valid clicks has none).
+    """
+
+    def __init__(
+        self, spark: SparkSession, settings: Settings, event_date: str, pending: str, silver: str
+    ) -> None:
+        self.spark, self.settings, self.event_date = spark, settings, event_date
+        self.pending, self.silver = pending, silver
+        self._waiting: list[int] | None = None  # read once; this process alone adds to it
+
+    def pending_batches(self) -> list[int]:
+        if self._waiting is None:
+            found = (_MARKER.match(name) for name in lake.names(self.spark, self.pending))
+            self._waiting = sorted(int(m.group(1)) for m in found if m)
+        return list(self._waiting)
+
+    def _marker(self, batch_id: int) -> str:
+        return f"{self.pending}/batch_id={batch_id}"
+
+    def _stored_clicks(self, batch_id: int) -> DataFrame | None:
+        path = f"{self.silver}/batch_id={batch_id}"
+        return self.spark.read.parquet(path) if lake.exists(self.spark, path) else None
+
+    def _write(self, clicks: DataFrame | None, batch_id: int) -> None:
+        if clicks is None:  # a batch without valid clicks: only clear what it stored
+            _ensure_schema(self.settings)
+            _replace_batch(
+                self.settings, self.event_date, batch_id, {t: io.BytesIO() for t in PARTIALS}
+            )
+        else:
+            write_batch(clicks, self.settings, self.event_date, batch_id)
+
+    def catch_up(self) -> list[int]:
+        """Store every pending batch's marts, in batch order; the batch ids still pending.
+
+        Raises what an unreachable database raises; the caller decides what that means.
+        """
+        for batch_id in self.pending_batches():
+            self._write(self._stored_clicks(batch_id), batch_id)
+            lake.delete(self.spark, self._marker(batch_id))
+            self._waiting.remove(batch_id)
+        return self.pending_batches()
+
+    def try_catch_up(self) -> list[int]:
+        """:meth:`catch_up`, best effort: the batch ids left pending, with a line if any."""
+        try:
+            return self.catch_up()
+        except _unreachable() as err:
+            left = self.pending_batches()
+            print(f"live marts for {self.event_date}: batches {left} still pending ({_first(err)})")
+            return left
+
+    def write(self, clicks: DataFrame, batch_id: int) -> bool:
+        """Store the batch's marts after any pending ones; False when it was left pending.
+
+        Only a miss is marked: a driver that dies inside a batch runs the batch again when it
+        restarts (the checkpoint commits a batch after its sink), marts included.
+        """
+        try:
+            self.catch_up()
+            write_batch(clicks, self.settings, self.event_date, batch_id)
+        except _unreachable() as err:
+            lake.write_text(self.spark, self._marker(batch_id), "")
+            self._waiting = sorted({*self.pending_batches(), batch_id})
+            print(
+                f"live marts for {self.event_date} batch {batch_id} pending: {_first(err)};"
+                " silver goes on, and a later batch or run stores them"
+            )
+            return False
+        return True
+
+
+def _first(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

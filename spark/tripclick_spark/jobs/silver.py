@@ -40,6 +40,8 @@ class SilverRun:
     batches: int
     silver_rows: int
     quarantined_rows: int
+    # Batches whose live marts PostgreSQL missed; the next run of the date stores them.
+    live_pending: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------- pure transforms
@@ -126,8 +128,8 @@ def quarantine_rows(clicks: DataFrame) -> DataFrame:
 class _BatchWriter:
     """foreachBatch sink: a batch's output replaces ``.../batch_id=N`` (idempotent)."""
 
-    def __init__(self, settings: Settings, event_date: str) -> None:
-        self.settings, self.event_date = settings, event_date
+    def __init__(self, feed: live_marts.Feed, settings: Settings, event_date: str) -> None:
+        self.feed, self.settings, self.event_date = feed, settings, event_date
         self.silver = lake.partition(settings, lake.SILVER, event_date)
         self.quarantine = lake.partition(settings, lake.QUARANTINE, event_date)
         self.batches = 0
@@ -154,7 +156,8 @@ class _BatchWriter:
                 else:
                     lake.delete(spark, target)
             # Every batch, even an empty one: a replayed batch replaces what it stored before.
-            live_marts.write_batch(silver_rows(batch), self.settings, self.event_date, batch_id)
+            # Best effort: the lake stages never wait for the gold database.
+            self.feed.write(silver_rows(batch), batch_id)
             self.batches += 1
             self.silver_rows += counts.get(True, 0)
             self.quarantined_rows += counts.get(False, 0)
@@ -253,9 +256,11 @@ def run(
     spark.conf.set("spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows", "false")
     # A batch without data would only evict state; within one date nothing expires.
     spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+    feed = live_feed(spark, settings, event_date)
+    feed.try_catch_up()  # what an earlier run of the date left pending
     stream = kafka_source.stream(spark, settings, max_offsets_per_trigger)
     clicks = deduplicated(validated(stream, event_date), watermark)
-    writer = _BatchWriter(settings, event_date)
+    writer = _BatchWriter(feed, settings, event_date)
     ds = (
         clicks.writeStream.queryName(f"silver_{event_date.replace('-', '_')}")
         .foreachBatch(writer)
@@ -270,7 +275,18 @@ def run(
         _stop_between_batches(query)
     if query.exception() is not None:
         raise UserError(f"the silver query for {event_date} failed: {query.exception()}")
-    return SilverRun(event_date, writer.batches, writer.silver_rows, writer.quarantined_rows)
+    pending = tuple(feed.try_catch_up())
+    return SilverRun(
+        event_date, writer.batches, writer.silver_rows, writer.quarantined_rows, pending
+    )
+
+
+def live_feed(spark: SparkSession, settings: Settings, event_date: str) -> live_marts.Feed:
+    """The date's live marts, with their pending batches next to silver's checkpoint."""
+    pending = f"{lake.checkpoint(settings, JOB, event_date)}/live_pending"
+    return live_marts.Feed(
+        spark, settings, event_date, pending, lake.partition(settings, lake.SILVER, event_date)
+    )
 
 
 def _stop_between_batches(query, patience_seconds: float = 120) -> None:
@@ -322,6 +338,12 @@ def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) 
         f"silver {result.event_date}: {result.batches} batches, "
         f"{result.silver_rows} clicks, {result.quarantined_rows} quarantined"
     )
+    if result.live_pending:
+        print(
+            f"silver {result.event_date}: the live marts of batches {list(result.live_pending)}"
+            " are pending (the gold database was unreachable); the next silver run of the date"
+            " stores them"
+        )
 
 
 COMMAND = runner.Job(
