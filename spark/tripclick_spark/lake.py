@@ -74,6 +74,21 @@ def names(spark, path: str) -> list[str]:
     return sorted(str(status.getPath().getName()) for status in fs.listStatus(hpath))
 
 
+def replace(spark, staged: str, path: str) -> None:
+    """Put the directory ``staged`` at ``path``, replacing what was there.
+
+    A rename: atomic on a local or HDFS file system; on S3A a copy, then a delete, so a
+    crash in between leaves ``staged`` whole for the next run to write again.
+    """
+    fs, target = _fs(spark, path)
+    _, source = _fs(spark, staged)
+    if fs.exists(target):
+        fs.delete(target, True)
+    fs.mkdirs(target.getParent())
+    if not fs.rename(source, target):
+        raise UserError(f"could not move {staged} to {path}; run the stage again")
+
+
 def delete(spark, path: str) -> None:
     fs, hpath = _fs(spark, path)
     if fs.exists(hpath):
