@@ -48,8 +48,28 @@ def local_conf(settings: Settings, shuffle_partitions: int = 4) -> dict[str, str
         "spark.hadoop.fs.s3a.access.key": "local",
         "spark.hadoop.fs.s3a.secret.key": "local",
         "spark.hadoop.fs.s3a.change.detection.mode": "none",
+        **S3A_COMMITTER,
     }
     return conf
+
+
+# Writes to s3a commit through the S3A magic committer, as on the cluster (spark-defaults.conf
+# of the ansible role spark): each task's files are multipart uploads that only the job's
+# commit completes, so a failed job leaves no file and a commit renames nothing. Other file
+# systems keep their own committer (the binding picks FileOutputCommitter for them).
+S3A_COMMITTER = {
+    "spark.sql.sources.commitProtocolClass": (
+        "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol"
+    ),
+    "spark.sql.parquet.output.committer.class": (
+        "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"
+    ),
+    "spark.hadoop.mapreduce.outputcommitter.factory.scheme.s3a": (
+        "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory"
+    ),
+    "spark.hadoop.fs.s3a.committer.name": "magic",
+    "spark.hadoop.fs.s3a.committer.magic.enabled": "true",
+}
 
 
 def aws_conf() -> dict[str, str]:
