@@ -95,11 +95,20 @@ class Settings:
         return read_or_create_secret(contract.secret_path(self.home, "pg_password"))
 
     @property
-    def pg_dsn(self) -> str:
-        return (
-            f"host={self.pg_host} port={self.pg_port} dbname={self.pg_database} "
-            f"user={self.pg_user} password={self.pg_password}"
-        )
+    def pg_params(self) -> dict[str, str | int]:
+        """libpq's keywords for the gold database, for ``psycopg2.connect(**pg_params)``.
+
+        Keywords, not a DSN string: a password with a space or a quote needs no escaping.
+        TLS (``PGSSLMODE``, ``PGSSLROOTCERT``) comes from libpq's environment, which the
+        cluster sets to ``verify-full`` against the platform CA.
+        """
+        return {
+            "host": self.pg_host,
+            "port": self.pg_port,
+            "dbname": self.pg_database,
+            "user": self.pg_user,
+            "password": self.pg_password,
+        }
 
     @property
     def pg_jdbc_url(self) -> str:

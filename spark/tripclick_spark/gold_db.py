@@ -101,7 +101,7 @@ def connect(settings: Settings, **options: Any):
     limits = f"-c statement_timeout={STATEMENT_TIMEOUT} -c lock_timeout={LOCK_TIMEOUT}"
     options["options"] = f"{limits} {options.get('options', '')}".strip()
     try:
-        conn = psycopg2.connect(settings.pg_dsn, connect_timeout=10, **options)
+        conn = psycopg2.connect(**settings.pg_params, connect_timeout=10, **options)
     except psycopg2.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else "unreachable"
         raise Unreachable(

@@ -128,9 +128,10 @@ def partials(clicks: DataFrame, event_date: str, batch_id: int) -> dict[str, Dat
 
 
 def _ensure_schema(settings: Settings) -> None:
-    if settings.pg_dsn not in _migrated:
+    where = f"{settings.pg_host}:{settings.pg_port}/{settings.pg_database}"
+    if where not in _migrated:
         gold_db.migrate(settings)
-        _migrated.add(settings.pg_dsn)
+        _migrated.add(where)
 
 
 def _date_lock(event_date: str) -> tuple[int, int]:

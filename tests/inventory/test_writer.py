@@ -110,7 +110,7 @@ def test_no_variable_shadows_a_role_default(dev_listing) -> None:
 def test_apply_prints_the_ui_addresses(dev_listing, dev_outputs) -> None:
     _, stdout = dev_listing
     jump = dev_outputs["jump_host_public_ip"]["value"]
-    assert f"Airflow: http://{jump}:8080" in stdout
+    assert f"Airflow: ssh -N -L 8080:127.0.0.1:8080 ubuntu@{jump}" in stdout
     assert "Superset: ssh -N -L 8088:" in stdout
     assert "Spark master: ssh -N -L 18080:" in stdout
 

@@ -68,7 +68,7 @@ def frame(spark, rows):
 def gold(stack_services):
     """A connection to the gold DB, with the test dates' live rows deleted before and after."""
     gold_db.migrate(stack_services)
-    conn = psycopg2.connect(stack_services.pg_dsn)
+    conn = psycopg2.connect(**stack_services.pg_params)
     conn.autocommit = True
 
     def clean():

@@ -84,7 +84,7 @@ def test_spark_dataframe_round_trip_through_s3a(stack_services):
 def test_postgres_select_one(stack_services):
     import psycopg2
 
-    with psycopg2.connect(stack_services.pg_dsn) as conn, conn.cursor() as cur:
+    with psycopg2.connect(**stack_services.pg_params) as conn, conn.cursor() as cur:
         cur.execute("select 1")
         assert cur.fetchone() == (1,)
         cur.execute("select nspname from pg_namespace where nspname = 'gold'")

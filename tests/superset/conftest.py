@@ -40,7 +40,7 @@ def _tripclick(*args: str, env: dict[str, str] | None = None, timeout: float = 9
 def gold_schema(stack_services):
     """The gold schema after ``tripclick gold migrate``; yields a connection to it."""
     _tripclick("gold", "migrate")
-    conn = psycopg2.connect(stack_services.pg_dsn)
+    conn = psycopg2.connect(**stack_services.pg_params)
     yield conn
     conn.close()
 

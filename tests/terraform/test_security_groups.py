@@ -30,8 +30,7 @@ EXPECTED_INGRESS = {
     *(("kafka", "kafka", port, port) for port in (9094, 9104, 9114)),
     ("spark", "spark", 1024, 65535),  # standalone cluster: master RPC, workers, driver/executors
     ("spark", "gold", 5432, 5432),  # gold ETL -> PostgreSQL
-    ("admin", "airflow", 22, 22),  # operators' SSH to the jump host
-    ("admin", "airflow", 8080, 8080),  # operators' browser to the Airflow UI
+    ("admin", "airflow", 22, 22),  # operators' SSH to the jump host: every UI is tunnelled
 }
 
 

@@ -69,8 +69,12 @@ class Superset(Service):
             raise UserError(f"superset: {path} is missing; run make dashboards (builds its venv)")
         return str(path)
 
-    def cli(self, *args: str, timeout: float = 600) -> str:
-        """Run ``superset ARGS``; output goes to the log, a failure names it."""
+    def cli(self, *args: str, timeout: float = 600, password: str | None = None) -> str:
+        """Run ``superset ARGS``; output goes to the log, a failure names it.
+
+        ``password`` goes to the command's password prompt on stdin (twice: it asks for a
+        confirmation), never onto its command line, where ``ps`` shows it to every user.
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -80,12 +84,12 @@ class Superset(Service):
                 capture_output=True,
                 text=True,
                 timeout=timeout,
-                stdin=subprocess.DEVNULL,
+                input="" if password is None else f"{password}\n{password}\n",
             )
         except subprocess.TimeoutExpired:
             raise UserError(f"superset {args[0]} did not finish within {timeout:.0f}s") from None
         with open(self.log_file, "a") as log:
-            log.write(f"$ superset {' '.join(a for a in args if a != self.admin_password)}\n")
+            log.write(f"$ superset {' '.join(args)}\n")
             log.write(done.stdout + done.stderr)
         if done.returncode != 0:
             raise UserError(
@@ -105,11 +109,11 @@ class Superset(Service):
         out = self.cli(
             "fab", "create-admin",
             "--username", ADMIN_USER, "--firstname", "TripClick", "--lastname", "Admin",
-            "--email", "admin@localhost", "--password", self.admin_password,
+            "--email", "admin@localhost", password=self.admin_password,
         )  # fmt: skip
         if "already exists" in out:
             self.cli("fab", "reset-password", "--username", ADMIN_USER,
-                     "--password", self.admin_password)  # fmt: skip
+                     password=self.admin_password)  # fmt: skip
         self.cli("init")
         stamp.write_text(INIT_STAMP + "\n")
         return True

@@ -662,7 +662,7 @@ class Fleet:
             "ports": dict(t.ports),
             "ssm_parameter_prefix": t.ssm_parameter_prefix,
             "ui_addresses": {
-                "airflow": f"http://{jump_ip}:{t.ports['airflow_ui']}",
+                "airflow": f"ssh -N -L 8080:127.0.0.1:{t.ports['airflow_ui']} {SSH_USER}@{jump_ip}, then http://localhost:8080",
                 "spark_master": f"ssh -N -L 18080:{master}:{t.ports['spark_master_ui']} {SSH_USER}@{jump_ip}, then http://localhost:18080",
                 "superset": f"ssh -N -L 8088:{gold}:{t.ports['superset']} {SSH_USER}@{jump_ip}, then http://localhost:8088",
             },

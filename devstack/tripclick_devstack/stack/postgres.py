@@ -191,7 +191,7 @@ class Postgres(Service):
         import psycopg2
 
         s = self.settings
-        with psycopg2.connect(s.pg_dsn, connect_timeout=3) as conn, conn.cursor() as cur:
+        with psycopg2.connect(**s.pg_params, connect_timeout=3) as conn, conn.cursor() as cur:
             cur.execute("select 1")
             return cur.fetchone() == (1,)
 

@@ -49,9 +49,12 @@ output "ports" {
 }
 
 output "ui_addresses" {
-  description = "How to open each web UI: Airflow directly from admin_cidr_blocks, Superset and the Spark master through an SSH tunnel over the jump host."
+  description = "How to open each web UI: through an SSH tunnel over the jump host (Airflow runs on it), since no UI is open to admin_cidr_blocks."
   value = {
-    airflow = "http://${module.compute.jump_host_public_ip}:${module.security.ports.airflow_ui}"
+    airflow = format(
+      "ssh -N -L 8080:127.0.0.1:%d ubuntu@%s, then http://localhost:8080",
+      module.security.ports.airflow_ui, module.compute.jump_host_public_ip,
+    )
     superset = format(
       "ssh -N -L 8088:%s:%d ubuntu@%s, then http://localhost:8088",
       module.compute.hosts["gold-0"].private_ip, module.security.ports.superset, module.compute.jump_host_public_ip,

@@ -101,19 +101,14 @@ locals {
     }
   ]...)
 
-  # What operators reach from admin_cidr_blocks: the jump host only.
+  # What operators reach from admin_cidr_blocks: the jump host's SSH, nothing else. Every UI,
+  # Airflow's too (plain HTTP), is reached through an SSH tunnel over it.
   admin_flows = {
     ssh = {
       target      = "airflow"
       from_port   = 22
       to_port     = 22
       description = "Operators' SSH to the jump host"
-    }
-    airflow_ui = {
-      target      = "airflow"
-      from_port   = var.airflow_ui_port
-      to_port     = var.airflow_ui_port
-      description = "Operators' browser to the Airflow UI"
     }
   }
 
