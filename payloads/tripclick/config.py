@@ -71,6 +71,9 @@ class Settings:
     kafka_security_protocol: str = "PLAINTEXT"
     # PEM file of the CA that signed the brokers' certificates (SSL only).
     kafka_ssl_ca: str = ""
+    # PEM file with this client's certificate and its PKCS#8 key: who it is to the brokers,
+    # which ask every client for a certificate and hold its name to the ACLs (SSL only).
+    kafka_ssl_keystore: str = ""
     # Lines longer than this are rejected as too_large (see MAX_LINE_BYTES).
     max_line_bytes: int = MAX_LINE_BYTES
     # How long a stage waits for another run of the same stage and date before failing.
@@ -177,6 +180,7 @@ def load() -> Settings:
         airflow_port=_env_int("AIRFLOW_PORT", 18080 + offset),
         kafka_security_protocol=kafka_protocol.upper(),
         kafka_ssl_ca=_env("KAFKA_SSL_CA", ""),
+        kafka_ssl_keystore=_env("KAFKA_SSL_KEYSTORE", ""),
         max_line_bytes=max_line_bytes,
         stage_lock_wait_seconds=lock_wait,
     )

@@ -102,6 +102,18 @@ class Stop(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
+# What a broker answers a principal its ACLs do not allow.
+_DENIED = (KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUTHORIZATION_FAILED)
+
+
+def denied_message(bootstrap: str, topic: str) -> str:
+    return (
+        f"Kafka at {bootstrap} denies this client writing topic {topic}: the ACLs allow it"
+        " only to the producers' principal; check that TRIPCLICK_KAFKA_SSL_KEYSTORE holds the"
+        " producer's certificate"
+    )
+
+
 def connect(conf: dict, topic: str) -> Producer:
     """A producer whose broker answered and whose topic exists, or a one-line UserError."""
     producer = Producer(conf)
@@ -113,15 +125,40 @@ def connect(conf: dict, topic: str) -> Producer:
         if conf.get("security.protocol") == "SSL":
             hint += (
                 "; over TLS also check that TRIPCLICK_KAFKA_SSL_CA is the CA that signed "
-                "the brokers' certificates"
+                "the brokers' certificates, and that TRIPCLICK_KAFKA_SSL_KEYSTORE holds this "
+                "client's certificate, signed by the Kafka clients' CA"
             )
         raise UserError(f"cannot reach Kafka at {bootstrap} ({err.args[0]}); {hint}") from None
     info = meta.topics.get(topic)
+    if info is not None and info.error is not None and info.error.code() in _DENIED:
+        raise UserError(denied_message(bootstrap, topic))
     if info is None or info.error is not None:
         raise UserError(
             f"topic {topic} does not exist on {bootstrap}; create it (tripclick up does locally)"
         )
+    if conf.get("security.protocol") == "SSL" and not _may_write(conf, topic):
+        raise UserError(denied_message(bootstrap, topic))
     return producer
+
+
+def _may_write(conf: dict, topic: str) -> bool:
+    """Whether the brokers' ACLs let this client write the topic, asked before the first
+    record: an idempotent producer refused its first write fails fatally, record by record."""
+    from confluent_kafka import TopicCollection
+    from confluent_kafka.admin import AclOperation, AdminClient
+
+    admin = AdminClient(
+        {k: v for k, v in conf.items() if k.startswith(("bootstrap.", "security.", "ssl."))}
+    )
+    future = admin.describe_topics(TopicCollection([topic]), include_authorized_operations=True)
+    try:
+        allowed = future[topic].result(timeout=15).authorized_operations
+    except KafkaException as err:
+        if err.args[0].code() in _DENIED:
+            return False
+        raise UserError(f"cannot describe topic {topic} on Kafka ({err.args[0].str()})") from None
+    # No list: a broker without an authorizer, where everyone may do everything.
+    return allowed is None or bool({AclOperation.WRITE, AclOperation.ALL} & set(allowed))
 
 
 class SendLoop:

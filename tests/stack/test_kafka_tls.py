@@ -9,17 +9,11 @@ sends the sample with the real producer and reads it back with a Spark batch thr
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import ipaddress
 import json
-import socket
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from kafka_certs import HOST, free_port, make_ca, make_keystore
 
 from tripclick import config, kafka_security
 from tripclick.errors import UserError
@@ -28,95 +22,6 @@ from tripclick_devstack import stack
 from tripclick_devstack.stack.kafka import Kafka
 
 pytestmark = pytest.mark.stack
-
-HOST = "127.0.0.1"
-
-
-# ------------------------------------------------------------------ certificates
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def make_ca(directory: Path, common_name: str) -> tuple[Path, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP384R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    path = directory / f"{common_name.replace(' ', '-')}.crt"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return path, key
-
-
-def make_broker_keystore(directory: Path, ca_path: Path, ca_key) -> Path:
-    """A PEM keystore: the broker's PKCS#8 key, its certificate, then the CA's."""
-    ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("kafka-test-broker"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(HOST)), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    path = directory / "broker-keystore.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        + cert.public_bytes(serialization.Encoding.PEM)
-        + ca_cert.public_bytes(serialization.Encoding.PEM)
-    )
-    path.chmod(0o600)
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 # ------------------------------------------------------------------ fixtures
@@ -127,7 +32,7 @@ def tls_broker(settings: config.Settings, tmp_path_factory):
     """Settings of clients that trust the test CA, pointed at a TLS-only broker."""
     home = tmp_path_factory.mktemp("kafka-tls")
     ca_path, ca_key = make_ca(home, "TripClick test CA")
-    keystore = make_broker_keystore(home, ca_path, ca_key)
+    keystore = make_keystore(home, "kafka-test-broker", ca_path, ca_key, server=True)
     port, controller_port = free_port(), free_port()
     tls_settings = dataclasses.replace(
         settings,

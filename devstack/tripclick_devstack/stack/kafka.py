@@ -5,7 +5,12 @@ so no tarball download is needed. Storage is formatted once, on first start.
 
 Given a PEM keystore, the client listener speaks TLS instead of plain text, as the
 brokers Ansible installs do; clients then need ``TRIPCLICK_KAFKA_SECURITY_PROTOCOL=SSL``
-and the CA in ``TRIPCLICK_KAFKA_SSL_CA`` (the broker trusts that CA too).
+and the CA in ``TRIPCLICK_KAFKA_SSL_CA`` (the broker trusts that CA too). Given also the
+CA of the clients' certificates, it is the brokers Ansible installs in full: every
+listener, the controller's too, asks for a certificate, the name in it is the principal
+and ``StandardAuthorizer`` denies whatever no ACL allows (:meth:`Kafka.allow`); the
+settings' own keystore must then be a super user's, for the stack's health check and
+topics.
 """
 
 from __future__ import annotations
@@ -53,14 +58,25 @@ def new_cluster_id() -> str:
 class Kafka(Service):
     name = "kafka"
 
-    def __init__(self, settings: Settings, tls_keystore: Path | None = None) -> None:
-        """``tls_keystore``: PEM file with the broker's key (PKCS#8) and certificate chain."""
+    def __init__(
+        self,
+        settings: Settings,
+        tls_keystore: Path | None = None,
+        clients_ca: Path | None = None,
+        super_users: tuple[str, ...] = (),
+    ) -> None:
+        """``tls_keystore``: PEM file with the broker's key (PKCS#8) and certificate chain
+        (its certificate for both server and client use: it is the controller's client).
+        ``clients_ca``: the CA of the clients' certificates; with it, mutual TLS and ACLs.
+        ``super_users``: the common names that bypass the ACLs (the broker's own first)."""
         super().__init__(settings)
         self.dir = settings.run_dir / "kafka"
         self.data_dir = self.dir / "data"
         self.config_file = self.dir / "server.properties"
         self.port = settings.kafka_port
         self.tls_keystore = tls_keystore
+        self.clients_ca = clients_ca
+        self.super_users = super_users
 
     def _tls_properties(self) -> list[str]:
         if self.tls_keystore is None:
@@ -71,18 +87,36 @@ class Kafka(Service):
                 "kafka: a TLS listener needs TRIPCLICK_KAFKA_SECURITY_PROTOCOL=SSL "
                 "and TRIPCLICK_KAFKA_SSL_CA"
             )
+        common = ["ssl.keystore.type=PEM", f"ssl.keystore.location={self.tls_keystore}"]
+        if self.clients_ca is None:
+            return [
+                *common,
+                "ssl.truststore.type=PEM",
+                f"ssl.truststore.location={ca}",
+                # Clients verify the broker; the broker asks no client certificate.
+                "ssl.client.auth=none",
+            ]
+        # The broker's own CA (the controller connection is the broker's client) and the
+        # clients' CA, in one PEM truststore.
+        truststore = self.dir / "truststore.pem"
+        truststore.write_bytes(Path(ca).read_bytes() + self.clients_ca.read_bytes())
         return [
-            "ssl.keystore.type=PEM",
-            f"ssl.keystore.location={self.tls_keystore}",
+            *common,
             "ssl.truststore.type=PEM",
-            f"ssl.truststore.location={ca}",
-            # As on the cluster: clients verify the broker, the broker asks no client certificate.
-            "ssl.client.auth=none",
+            f"ssl.truststore.location={truststore}",
+            "ssl.client.auth=required",
+            # The certificate's CN is the principal: User:tripclick-producer, not the whole DN.
+            "ssl.principal.mapping.rules=RULE:^CN=([^,]+).*$/$1/,DEFAULT",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            "super.users=" + ";".join(f"User:{name}" for name in self.super_users),
         ]
 
     def server_properties(self) -> str:
         s = self.settings
         listener = "SSL" if self.tls_keystore is not None else "PLAINTEXT"
+        # With client certificates the controller asks for one too, as on the cluster.
+        controller = "SSL" if self.clients_ca is not None else "PLAINTEXT"
         return "\n".join(
             [
                 "process.roles=broker,controller",
@@ -93,7 +127,7 @@ class Kafka(Service):
                 f"advertised.listeners={listener}://127.0.0.1:{s.kafka_port}",
                 "controller.listener.names=CONTROLLER",
                 f"inter.broker.listener.name={listener}",
-                f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,{listener}:{listener}",
+                f"listener.security.protocol.map=CONTROLLER:{controller},{listener}:{listener}",
                 *self._tls_properties(),
                 f"log.dirs={self.data_dir}",
                 f"num.partitions={s.topic_partitions}",
@@ -193,6 +227,25 @@ class Kafka(Service):
             return True
         finally:
             admin.close()
+
+    def allow(self, principal: str, operations: tuple[str, ...], **resource: str) -> None:
+        """Add an ACL: ``principal`` (a certificate's CN) may do ``operations`` on the
+        resource, given as AclCommand's option and name (``topic="tripclick_raw_logs"``)."""
+        admin = self.dir / "admin-client.properties"
+        java = kafka_security.java_options(self.settings)
+        admin.write_text("".join(f"{k}={v}\n" for k, v in java.items()))
+        argv = ["--bootstrap-server", self.settings.kafka_bootstrap]
+        argv += ["--command-config", str(admin), "--add", "--allow-principal", f"User:{principal}"]
+        for operation in operations:
+            argv += ["--operation", operation]
+        for kind, name in resource.items():
+            argv += [f"--{kind.replace('_', '-')}", name]
+        done = subprocess.run(
+            self._java_argv("org.apache.kafka.tools.AclCommand", *argv),
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise UserError(f"kafka: adding the ACL for {principal} failed: {done.stderr[-500:]}")
 
     def reset(self) -> None:
         """Delete the broker's data (only when stopped)."""
