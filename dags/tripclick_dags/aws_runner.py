@@ -57,6 +57,18 @@ def docker_operator(
     environment = {"TRIPCLICK_RUNTIME": "aws", "TRIPCLICK_TIMEZONE": settings.timezone}
     if settings.kafka_bootstrap:
         environment["TRIPCLICK_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
+    mounts = [
+        Mount(
+            target=settings.docker_input_dir,
+            source=extra.get("input_dir", settings.docker_input_dir),
+            type="bind",
+            read_only=True,
+        )
+    ]
+    if settings.producer_kafka_keystore:  # who the producer is to the brokers' ACLs
+        keystore = settings.producer_kafka_keystore
+        environment["TRIPCLICK_KAFKA_SSL_KEYSTORE"] = keystore
+        mounts.append(Mount(target=keystore, source=keystore, type="bind", read_only=True))
     return DockerOperator(
         task_id=task_id,
         image=settings.producer_image,
@@ -68,14 +80,7 @@ def docker_operator(
         tls_verify=True,
         tls_hostname=extra.get("tls_hostname", conn.host),
         environment=environment,
-        mounts=[
-            Mount(
-                target=settings.docker_input_dir,
-                source=extra.get("input_dir", settings.docker_input_dir),
-                type="bind",
-                read_only=True,
-            )
-        ],
+        mounts=mounts,
         mount_tmp_dir=False,
         auto_remove="success",
         # A bridge, not the host's network: the metadata service's hop limit of 1 then keeps

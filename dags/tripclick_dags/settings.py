@@ -67,6 +67,10 @@ class Settings:
     producer_image: str
     docker_conn_ids: tuple[str, str]
     docker_input_dir: str
+    # The web host's PEM file with the producers' Kafka certificate and key; mounted read-only
+    # into each producer container at the same path (TRIPCLICK_KAFKA_SSL_KEYSTORE), never
+    # baked into the image.
+    producer_kafka_keystore: str
     kafka_bootstrap: str
     spark_conn_id: str
     spark_submit: str
@@ -138,6 +142,7 @@ def load(lookup: Lookup = airflow_lookup) -> Settings:
             get("web_1_conn_id", "tripclick_web_1"),
         ),
         docker_input_dir=get("docker_input_dir", "/data/tripclick"),
+        producer_kafka_keystore=get("producer_kafka_keystore", ""),
         kafka_bootstrap=get("kafka_bootstrap", ""),
         spark_conn_id=get("spark_conn_id", "tripclick_spark_master"),
         spark_submit=get("spark_submit", "/opt/spark/bin/spark-submit"),

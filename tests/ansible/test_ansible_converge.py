@@ -25,6 +25,8 @@ from ansible_tools import Converge
 from ansible_units import parse_unit, read_environment_file, start, stop, wait_port
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tripclick import config, kafka_security
 
@@ -117,6 +119,11 @@ def test_kafka_brokers_listen_and_advertise_tls_on_their_own_ports(converged: Co
         assert props["listener.security.protocol.map"] == "SSL:SSL,CONTROLLER:SSL"
         assert props["inter.broker.listener.name"] == "SSL"
         assert props["controller.quorum.voters"] == voters
+        # Every client proves who it is, and the ACLs decide what it may do.
+        assert props["ssl.client.auth"] == "required"
+        assert props["authorizer.class.name"].endswith(".StandardAuthorizer")
+        assert props["allow.everyone.if.no.acl.found"] == "false"
+        assert props["super.users"].split(";")[-1] == "User:tripclick-kafka-admin"
         assert props["log.dirs"].endswith(f"/var/lib/kafka/broker-{node}")
         assert (converged.path(f"var/lib/kafka/broker-{node}") / "meta.properties").exists()
 
@@ -194,6 +201,19 @@ def test_spark_jobs_get_kafka_tls_the_connector_jars_and_the_gold_password(
     assert kafka_security.spark_options(settings)["kafka.ssl.truststore.location"] == (
         settings.kafka_ssl_ca
     )
+    # Who the jobs are to the brokers: a certificate of the Kafka clients' CA, named
+    # tripclick-spark, for client use only, readable by the Spark group and nobody else.
+    keystore = Path(settings.kafka_ssl_keystore)
+    assert kafka_security.spark_options(settings)["kafka.ssl.keystore.location"] == str(keystore)
+    assert (keystore.stat().st_mode & 0o777, keystore.group()) == (0o640, "spark")
+    cert = x509.load_pem_x509_certificate(keystore.read_bytes())
+    clients_ca = x509.load_pem_x509_certificate(
+        (converged.root / "pki" / "kafka-clients" / "ca.crt").read_bytes()
+    )
+    assert cert.issuer == clients_ca.subject
+    assert cert.subject.rfc4514_string() == "CN=tripclick-spark"
+    usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     assert (settings.pg_host, settings.pg_port, settings.pg_user) == (
         HOST,
         converged.host_vars["postgresql_port"],
@@ -276,8 +296,12 @@ def test_kafka_units_form_one_tls_cluster(converged: Converge, monkeypatch):
     try:
         for n, proc in enumerate(running):
             wait_port(proc, HOST, port + 10 * n)
+        # The client a Spark job on the master builds from the settings Ansible gave it.
+        settings = spark_job_settings(converged, monkeypatch)
         ca = converged.root / "pki" / "ca.crt"
         context = ssl.create_default_context(cafile=str(ca))
+        # The brokers ask every client for a certificate: the jobs' (key and certificate in one file).
+        context.load_cert_chain(settings.kafka_ssl_keystore)
         for n in range(3):
             # A TLS handshake that verifies the broker's certificate for 127.0.0.1.
             with context.wrap_socket(
@@ -285,8 +309,6 @@ def test_kafka_units_form_one_tls_cluster(converged: Converge, monkeypatch):
                 server_hostname=HOST,
             ) as tls:
                 assert tls.version() in ("TLSv1.2", "TLSv1.3")
-        # The client a Spark job on the master builds from the settings Ansible gave it.
-        settings = spark_job_settings(converged, monkeypatch)
         admin = AdminClient(
             {
                 "bootstrap.servers": settings.kafka_bootstrap,

@@ -40,6 +40,7 @@ def render(airflow_env, airflow_bin, tmp_path, conn: dict) -> dict:
         "TRIPCLICK_RUNTIME": "aws",
         "TRIPCLICK_PRODUCER_IMAGE": "registry.example/tripclick-producer:1.0",
         "TRIPCLICK_KAFKA_BOOTSTRAP": "10.0.2.11:9092,10.0.2.12:9092",
+        "TRIPCLICK_PRODUCER_KAFKA_KEYSTORE": "/etc/tripclick/kafka-producer.pem",
     }
     done = run_airflow(
         env, [str(airflow_bin / "python"), str(RENDER), json.dumps(conn), str(out)], 300
@@ -66,6 +67,15 @@ def test_producer_container_is_reached_over_mutual_tls(
     assert "/data/tripclick/2026-03-02_part-000.jsonl" in op["command"]
     assert op["environment"]["TRIPCLICK_KAFKA_BOOTSTRAP"] == "10.0.2.11:9092,10.0.2.12:9092"
     assert op["mounts"][0]["ReadOnly"] is True
+    # The producers' Kafka identity: the host's file, read-only, named to the producer.
+    keystore = "/etc/tripclick/kafka-producer.pem"
+    assert op["environment"]["TRIPCLICK_KAFKA_SSL_KEYSTORE"] == keystore
+    assert op["mounts"][1] == {
+        "Target": keystore,
+        "Source": keystore,
+        "Type": "bind",
+        "ReadOnly": True,
+    }
 
 
 @pytest.mark.parametrize(

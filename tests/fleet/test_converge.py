@@ -1,10 +1,12 @@
 """site.yml converged over the simulated fleet by `make fleet-converge`, twice.
 
 The first run installs everything under real systemd; the second must change nothing. Each
-service is then probed the way its users reach it: the brokers over TLS, the Spark master
-with its workers, Airflow's API on its PostgreSQL metadata, the gold database over verified
-TLS from the Spark host only, Superset's login from the jump host (the tunnel's path), and
-Docker's TLS API refusing a client without a certificate.
+service is then probed the way its users reach it: the brokers over TLS, asking every client
+for a certificate and holding each principal to its ACLs, the Spark master with its
+workers, Airflow's API on its PostgreSQL metadata through the jump host's tunnel, the gold
+database over verified TLS from the Spark host only, Superset's login from the jump host
+(the tunnel's path), and Docker's TLS API refusing a client without a certificate or with
+any certificate but Airflow's.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import socket
+import ssl
 import urllib.request
 
 import pytest
 from fleet_tools import on
 
 from tripclick_devstack.fleet import hcl
+from tripclick_devstack.fleet.access import Access
 
 # The first test waits for both converges (a fresh one takes about 17 min on 2 cores).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
@@ -103,6 +108,71 @@ def test_three_brokers_over_tls_hold_the_topic_with_three_partitions(fleet, conv
     assert int(re.search(r"ReplicationFactor: (\d+)", head).group(1)) >= 2, described
 
 
+# What a client may do on the topic, as the brokers tell it (describe with the authorized
+# operations), run with the Spark venv's librdkafka on the Spark master as the jobs' user.
+ACCESS_PROBE = """
+import sys
+from confluent_kafka import KafkaException, TopicCollection
+from confluent_kafka.admin import AdminClient
+conf = {"bootstrap.servers": sys.argv[1], "security.protocol": "SSL",
+        "ssl.ca.location": "/etc/spark/kafka-ca.crt", "socket.timeout.ms": 10000}
+if sys.argv[3]:
+    conf |= {"ssl.certificate.location": sys.argv[3], "ssl.key.location": sys.argv[3]}
+topic = sys.argv[2]
+try:
+    got = AdminClient(conf).describe_topics(
+        TopicCollection([topic]), include_authorized_operations=True, request_timeout=15
+    )[topic].result(timeout=20)
+    print(" ".join(sorted(op.name for op in got.authorized_operations)))
+except KafkaException as err:
+    print("refused", err.args[0].name())
+"""
+
+
+def test_kafka_asks_every_client_for_a_certificate_and_holds_each_principal_to_its_acls(
+    fleet, converged
+):
+    kafka = f"{ip(fleet, 'kafka-0')}:9093"
+    probe = (
+        f"sudo -n -u tripclick /opt/spark/venv/bin/python -c {shlex.quote(ACCESS_PROBE)} "
+        f"{kafka} tripclick_raw_logs"
+    )
+    # The jobs' certificate: read and describe the topic, nothing else.
+    assert ok(on(fleet, "spark-master-0", f"{probe} /etc/spark/kafka-client.pem", 120)).split() == [
+        "DESCRIBE",
+        "READ",
+    ]
+    # No certificate: the brokers end the handshake.
+    refused = ok(on(fleet, "spark-master-0", f"{probe} ''", 120))
+    assert refused.startswith("refused"), refused
+    # The ACLs as the admin lists them: the producers write, Spark reads.
+    java = (
+        "sudo -n sh -c 'exec /usr/lib/jvm/java-17-openjdk-amd64/bin/java "
+        '-cp "$(ls -d /opt/kafka/kafka_*)/libs/*" '
+        '-Dlog4j2.configurationFile=/etc/kafka/log4j2.properties org.apache.kafka.tools.$0 "$@"\' '
+    )
+    listed = ok(
+        on(
+            fleet,
+            "kafka-0",
+            f"{java}AclCommand --bootstrap-server {kafka} --command-config "
+            "/etc/kafka/client-ssl.properties --list --topic tripclick_raw_logs",
+            180,
+        )
+    )
+    grants = set(
+        re.findall(
+            r"principal=User:([\w-]+), host=\*, operation=(\w+), permissionType=ALLOW", listed
+        )
+    )
+    assert grants == {
+        ("tripclick-producer", "WRITE"),
+        ("tripclick-producer", "DESCRIBE"),
+        ("tripclick-spark", "READ"),
+        ("tripclick-spark", "DESCRIBE"),
+    }, listed
+
+
 def test_the_spark_master_has_its_two_workers(fleet, converged):
     master = ip(fleet, "spark-master-0")
     state = json.loads(ok(on(fleet, "spark-master-0", f"curl -sf http://{master}:8080/json/")))
@@ -110,9 +180,16 @@ def test_the_spark_master_has_its_two_workers(fleet, converged):
     assert [w["state"] for w in state["workers"]] == ["ALIVE", "ALIVE"], state["workers"]
 
 
-def airflow_api(fleet, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    """Airflow's REST API from this machine, the operator's address Terraform admits."""
-    url = f"http://{ip(fleet, 'airflow-0')}:8080{path}"
+@pytest.fixture(scope="module")
+def airflow_url(fleet, converged):
+    """Airflow's API as an operator reaches it: through the jump host's SSH tunnel (no
+    security group admits a browser to it)."""
+    with Access(fleet).tunnel(ip(fleet, "airflow-0"), 8080) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def airflow_api(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    url = f"{base}{path}"
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode() if body is not None else None,
@@ -124,17 +201,20 @@ def airflow_api(fleet, path: str, token: str | None = None, body: dict | None = 
 
 
 def test_airflow_is_healthy_on_postgresql_with_every_dag_loaded_and_unpaused(
-    fleet, converged, secrets
+    fleet, converged, secrets, airflow_url
 ):
-    health = airflow_api(fleet, "/api/v2/monitor/health")
+    # Not straight from the operator's address: only SSH is open to it.
+    with pytest.raises(OSError):
+        socket.create_connection((ip(fleet, "airflow-0"), 8080), timeout=5).close()
+    health = airflow_api(airflow_url, "/api/v2/monitor/health")
     assert health["metadatabase"]["status"] == "healthy", health
     assert health["scheduler"]["status"] == "healthy", health
     token = airflow_api(
-        fleet,
+        airflow_url,
         "/auth/token",
         body={"username": "admin", "password": secrets["vault_airflow_admin_password"]},
     )["access_token"]
-    dags = {d["dag_id"]: d for d in airflow_api(fleet, "/api/v2/dags", token)["dags"]}
+    dags = {d["dag_id"]: d for d in airflow_api(airflow_url, "/api/v2/dags", token)["dags"]}
     assert set(dags) >= DAGS, sorted(dags)
     assert [d for d in DAGS if dags[d]["is_paused"]] == []
     # The metadata is in the host's PostgreSQL (peer login as the airflow user), not SQLite.
@@ -213,6 +293,29 @@ def test_docker_tls_api_refuses_a_client_without_a_certificate(fleet, converged)
         )
     )
     assert json.loads(accepted)["ApiVersion"]
+
+
+def test_docker_refuses_the_platforms_server_keys_as_client_certificates(fleet, converged):
+    """A Kafka broker's or PostgreSQL's key is no Docker client: the daemons obey only the
+    Docker clients' CA, which signs Airflow's certificate and nothing else."""
+    pki = hcl.REPO / ".local" / "pki" / "dev"
+    keys = [next((pki / "issued").glob(f"{kind}-*.key")) for kind in ("kafka", "postgresql")]
+    context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    web = ip(fleet, "web-0")
+    # From the jump host, the only host the security groups let reach 2376.
+    with Access(fleet).tunnel(web, 2376) as port:
+        for key in keys:
+            context.load_cert_chain(key.with_suffix(".crt"), key)
+            with (
+                pytest.raises((ssl.SSLError, ConnectionError)),
+                context.wrap_socket(
+                    socket.create_connection(("127.0.0.1", port), timeout=10),
+                    server_hostname=web,
+                ) as tls,
+            ):
+                tls.sendall(f"GET /version HTTP/1.1\r\nHost: {web}\r\n\r\n".encode())
+                if not tls.recv(4096):  # the daemon closed without a word
+                    raise ConnectionError("closed")
 
 
 def test_the_producer_image_runs_on_each_web_host_without_a_registry(fleet, converged):
