@@ -116,7 +116,15 @@ def test_old_bronze_moves_to_cheaper_storage() -> None:
 
 def test_instance_roles_reach_only_the_lake_and_their_secrets() -> None:
     iam = load_module(MODULES / "iam")
-    assert iam.default("lake_roles") == ["spark", "airflow"]
+    assert iam.default("lake_roles") == ["spark"]
+    # Airflow only lists the lake's keys: no object action, no key use.
+    assert iam.default("lake_list_roles") == ["airflow"]
+    listing = next(body for _, name, body in iam.data if name == "lake_list")
+    [only] = listing["statement"]
+    assert (set(only["actions"]), only["resources"]) == (
+        {"s3:ListBucket", "s3:GetBucketLocation"},
+        ["${var.lake_bucket_arn}"],
+    )
     lake = next(body for _, name, body in iam.data if name == "lake")
     resources = [r for s in lake["statement"] for r in s["resources"]]
     assert set(resources) == {

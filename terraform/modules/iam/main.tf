@@ -101,3 +101,21 @@ resource "aws_iam_role_policy" "lake" {
   role   = aws_iam_role.this[each.key].id
   policy = data.aws_iam_policy_document.lake.json
 }
+
+# Listing only: Airflow waits for a day's files by their keys and never reads, writes or
+# deletes an object (no object action, no key use).
+data "aws_iam_policy_document" "lake_list" {
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [var.lake_bucket_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "lake_list" {
+  for_each = toset(var.lake_list_roles)
+
+  name   = "list-lake"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.lake_list.json
+}

@@ -31,11 +31,22 @@ variable "lake_kms_key_arn" {
 variable "lake_roles" {
   description = "Roles whose hosts read and write the lake. Valid values: web, kafka, spark, airflow, gold."
   type        = list(string)
-  default     = ["spark", "airflow"]
+  default     = ["spark"]
 
   validation {
     condition     = alltrue([for role in var.lake_roles : contains(["web", "kafka", "spark", "airflow", "gold"], role)])
     error_message = "Each lake_roles entry must be one of web, kafka, spark, airflow, gold."
+  }
+}
+
+variable "lake_list_roles" {
+  description = "Roles whose hosts only list the lake's keys (Airflow's sensors wait for a day's files). Valid values: web, kafka, spark, airflow, gold."
+  type        = list(string)
+  default     = ["airflow"]
+
+  validation {
+    condition     = alltrue([for role in var.lake_list_roles : contains(["web", "kafka", "spark", "airflow", "gold"], role)])
+    error_message = "Each lake_list_roles entry must be one of web, kafka, spark, airflow, gold."
   }
 }
 
