@@ -1,29 +1,32 @@
-"""One run per stage and date at a time (ARCHITECTURE 4): an advisory lock in the gold database.
+"""One run per stage and date at a time (ARCHITECTURE 4): a file lock on the host that runs it.
 
-Every stage already reaches the gold database, on the laptop and on the fleet alike, so
-the lock lives there: a session-level ``pg_advisory_lock`` keyed by (stage, date), taken
-on a connection of its own before the stage starts and held until it ends. A second run
-of the same stage and date (a stage DAG next to the daily one, a retry while the timed-out
-try still runs) waits up to ``TRIPCLICK_STAGE_LOCK_WAIT_SECONDS``, then fails in one line
-naming the holder: its ``application_name`` says which stage, process and host.
+Every stage of a date runs on one host: this machine locally, the Spark master on the
+cluster (Airflow's SSHOperator starts each ``spark-submit`` there, whose driver holds the
+lock). So the lock is an exclusive ``flock`` on ``<home>/run/locks/<stage>-<date>.lock``,
+taken before the stage starts and held until it ends. It needs nothing but the host: a
+gold database that is down does not stop the lake stages, which never need it. A second
+run of the same stage and date (a stage DAG next to the daily one, a retry while the
+timed-out try still runs) waits up to ``TRIPCLICK_STAGE_LOCK_WAIT_SECONDS``, then fails in
+one line naming the holder, which the holder writes into the file: its stage, process and
+host, and since when.
 
-A holder that dies closes its connection and PostgreSQL drops the lock with it; TCP
-keepalives notice a host that vanished without closing anything.
+The kernel drops the lock with the process that holds it, however that process ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import socket
 import time
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import gold_db
 
 # How often a waiting run asks again; short, since a lock is freed without notice.
 _POLL_SECONDS = 0.5
@@ -34,44 +37,44 @@ class StageBusy(UserError):
 
 
 def key(stage: str, event_date: str) -> tuple[int, int]:
-    """The lock's two int4 keys: the stage's name hashed (non-negative) and the date's ordinal."""
+    """Two int4 keys for a (stage, date): the stage's name hashed (non-negative) and the
+    date's ordinal; the live marts' transaction lock per date uses them."""
     return zlib.crc32(f"tripclick-stage:{stage}".encode()) & 0x7FFFFFFF, dt.date.fromisoformat(
         event_date
     ).toordinal()
 
 
 def holder_label(stages: Iterable[str], event_date: str) -> str:
-    """What the lock's connection calls itself (PostgreSQL keeps 63 bytes of it)."""
+    """What a holder writes into its lock files: stages, date, process and host."""
     return f"tripclick {'+'.join(stages)} {event_date} pid {os.getpid()}@{socket.gethostname()}"
 
 
-def _holder(cur, stage: str, event_date: str) -> str:
-    classid, objid = key(stage, event_date)
-    cur.execute(
-        "select a.pid, a.application_name, a.client_addr, a.backend_start"
-        " from pg_locks l join pg_stat_activity a on a.pid = l.pid"
-        " where l.locktype = 'advisory' and l.granted and l.objsubid = 2"
-        " and l.classid = %s::bigint::oid and l.objid = %s::bigint::oid",
-        (classid, objid),
-    )
-    row = cur.fetchone()
-    if row is None:  # released between the two questions
-        return "a run that has just ended"
-    pid, name, addr, since = row
-    started = since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{name or 'an unnamed client'} (database pid {pid}, from {addr or 'local socket'}, since {started})"
+def lock_file(settings: Settings, stage: str, event_date: str) -> Path:
+    return settings.run_dir / "locks" / f"{stage}-{event_date}.lock"
 
 
-def _acquire(cur, stage: str, event_date: str, wait_seconds: float) -> None:
+def _acquire(
+    path: Path, stage: str, event_date: str, wait_seconds: float, on_wait: Callable[[], None]
+) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_seconds
+    waited = False
     while True:
-        cur.execute("select pg_try_advisory_lock(%s, %s)", key(stage, event_date))
-        if cur.fetchone()[0]:
-            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            pass
+        if not waited:
+            waited = True
+            on_wait()
         left = deadline - time.monotonic()
         if left <= 0:
+            holder = path.read_text().strip() or "a run that has just ended"
+            os.close(fd)
             raise StageBusy(
-                f"{stage} for {event_date} is already running: {_holder(cur, stage, event_date)};"
+                f"{stage} for {event_date} is already running: {holder};"
                 f" waited {wait_seconds:g} s (TRIPCLICK_STAGE_LOCK_WAIT_SECONDS). Let it finish"
                 " or stop it, then run again"
             )
@@ -84,28 +87,21 @@ def held(
     stages: str | Iterable[str],
     event_date: str,
     wait_seconds: float | None = None,
+    on_wait: Callable[[], None] = lambda: None,
 ) -> Iterator[None]:
     """Hold the lock of each stage for the date for the duration of the block.
 
     Several stages are taken in name order, so two runs asking for overlapping sets never
-    wait on each other in a circle.
+    wait on each other in a circle. ``on_wait`` is called once if a lock is busy.
     """
     names = sorted({stages} if isinstance(stages, str) else set(stages))
     wait = settings.stage_lock_wait_seconds if wait_seconds is None else wait_seconds
-    with gold_db.connect(
-        settings,
-        application_name=holder_label(names, event_date)[:63],
-        # The connection sits idle for the whole stage: it must outlive any idle timeout,
-        # and a dead peer must be noticed so its lock does not outlive it.
-        options="-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0",
-        keepalives=1,
-        keepalives_idle=30,
-        keepalives_interval=10,
-        keepalives_count=3,
-    ) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            for name in names:
-                _acquire(cur, name, event_date, wait)
+    label = holder_label(names, event_date)
+    since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    with ExitStack() as held_files:
+        for name in names:
+            fd = _acquire(lock_file(settings, name, event_date), name, event_date, wait, on_wait)
+            held_files.callback(os.close, fd)  # closing the file releases its lock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{label} (since {since})\n".encode(), 0)
         yield
-        # Closing the connection releases every lock it holds.

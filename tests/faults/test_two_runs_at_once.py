@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,13 +37,6 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "tripclick_devstack.cli", *args]
 
 
-def _waiting(settings, label: str) -> bool:
-    """Whether a connection called ``label`` is waiting for one of our stage locks."""
-    with gold_db.connect(settings) as conn, conn.cursor() as cur:
-        cur.execute("select 1 from pg_stat_activity where application_name = %s", (label,))
-        return cur.fetchone() is not None
-
-
 def _live_clicks(settings) -> int:
     with gold_db.connect(settings) as conn, conn.cursor() as cur:
         cur.execute(
@@ -61,21 +55,19 @@ def test_a_second_run_waits_then_finds_the_date_done(spark, pipeline, tmp_path):
     )
     run_day.produce(pipeline, day.files, DATE)
     order: list[str] = []
+    waiting = threading.Event()
 
     def second_run() -> silver.SilverRun:
-        # Its own database session, as another process would have: the lock is per session.
-        with stage_lock.held(pipeline, "silver", DATE, wait_seconds=300):
+        # Its own open lock file, as another process would have: a flock is per open file.
+        with stage_lock.held(pipeline, "silver", DATE, wait_seconds=300, on_wait=waiting.set):
             order.append("second")
             return silver.run(spark, pipeline, DATE, available_now=True)
 
     with ThreadPoolExecutor(1) as pool:
         with stage_lock.held(pipeline, "silver", DATE):
             second = pool.submit(second_run)
-            deadline = time.monotonic() + 60
-            while not _waiting(pipeline, stage_lock.holder_label(["silver"], DATE)):
-                assert not second.done(), second.result()
-                assert time.monotonic() < deadline, "the second run never asked for the lock"
-                time.sleep(0.1)
+            assert waiting.wait(60), "the second run never asked for the lock"
+            assert not second.done()
             first = silver.run(spark, pipeline, DATE, available_now=True)
             order.append("first")
         again = second.result(timeout=300)
