@@ -143,3 +143,31 @@ def test_kafka_stopped_mid_stream_loses_and_doubles_nothing(spark, pipeline, tmp
     assert clicks.select("dedup_key").distinct().count() == day.valid
     assert silver.read_quarantine(spark, pipeline, date).count() == day.malformed
     assert _live_clicks(pipeline, date) == day.valid
+
+
+def test_postgresql_down_before_silver_starts_stops_nothing(spark, pipeline, tmp_path):
+    """The stage lock is the host's and the live marts wait: silver runs the whole date with
+    the gold database down, and its next run stores the marts once it is back."""
+    date = "2099-07-03"
+    day = _day(tmp_path, date, seed=73)
+    run_day.produce(pipeline, day.files, date)
+    catch_up = [*_silver_command(date)[:-6], "--available-now"]
+    postgres = Postgres(pipeline)
+    postgres.stop()
+    try:
+        first = subprocess.run(
+            catch_up, env=_env(pipeline), capture_output=True, text=True, timeout=600
+        )
+    finally:
+        postgres.ensure_started()
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "are pending (the gold database was unreachable)" in first.stdout, first.stdout
+    assert silver.read_silver(spark, pipeline, date).count() == day.valid
+    assert _live_clicks(pipeline, date) == 0
+
+    again = subprocess.run(
+        catch_up, env=_env(pipeline), capture_output=True, text=True, timeout=600
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert _live_clicks(pipeline, date) == day.valid
+    assert silver.live_feed(spark, pipeline, date).pending_batches() == []
