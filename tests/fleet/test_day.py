@@ -39,6 +39,7 @@ RUN_TIMEOUT = 1500
 # command lines of the sudo and shell that run pgrep or pkill with it.
 SILVER_DRIVER = r"org\.apache\.spark\.deploy\.[S]parkSubmit .*jobs/silver\.py"
 GROUP_VARS = REPO / "ansible" / "group_vars" / "all" / "main.yml"
+ARTIFACTS = REPO / "test-artifacts" / "fleet"
 
 
 def _normalise(dump: dict, drop_date: bool = False) -> dict:
@@ -78,9 +79,13 @@ def _passed(result: dict) -> None:
 @pytest.fixture(scope="module")
 def backfill(fleet, airflow):
     # The fleet's own 15:00 run may be going when the suite reaches this (CI at 06:00 UTC).
-    return day.run(
+    result = day.run(
         fleet, airflow, SAMPLE_DATE, "backfill", TIME_SCALE, RUN_TIMEOUT, stop_scheduled=True
     )
+    # The day's wall time, each task's state, tries and seconds, and the reconciliation.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "day-backfill.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
 
 
 def test_the_backfilled_sample_day_gives_the_local_run_days_gold(
