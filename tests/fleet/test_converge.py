@@ -119,8 +119,9 @@ conf = {"bootstrap.servers": sys.argv[1], "security.protocol": "SSL",
 if sys.argv[3]:
     conf |= {"ssl.certificate.location": sys.argv[3], "ssl.key.location": sys.argv[3]}
 topic = sys.argv[2]
+admin = AdminClient(conf)  # kept: a client collected before its answer ends it (_DESTROY)
 try:
-    got = AdminClient(conf).describe_topics(
+    got = admin.describe_topics(
         TopicCollection([topic]), include_authorized_operations=True, request_timeout=15
     )[topic].result(timeout=20)
     print(" ".join(sorted(op.name for op in got.authorized_operations)))
