@@ -18,7 +18,7 @@ from typing import Any
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import gold_db, lake, session, stage_lock
+from tripclick_spark import lake, quality, session, stage_lock
 from tripclick_spark.jobs import bronze, gold, reconcile, silver
 
 # The stages run-day runs, by the names their locks have (their Job names).
@@ -208,16 +208,24 @@ def _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce
 
     started = time.monotonic()
     try:
-        # Gold is staged so far: it is published only if the reconciliation passes.
-        result.reconciliation = reconcile.run(spark, settings, day, staged=True)
-        gold_db.publish(settings, day)
-    except reconcile.ReconciliationError as err:
+        # Gold is staged so far: it is published only if the reconciliation and the
+        # data-quality gates pass.
+        result.reconciliation = gold.reconcile_and_publish(spark, settings, day)
+    except (reconcile.ReconciliationError, quality.QualityGateFailed) as err:
         result.stages.append(
             Stage("reconcile", round(time.monotonic() - started, 2), note="FAILED")
         )
         result.reconciliation = {"passed": False, "error": str(err)}
         raise
-    result.stages.append(Stage("reconcile", round(time.monotonic() - started, 2), note="passed"))
+    warnings = [
+        c["check_name"]
+        for c in result.reconciliation["quality"]["checks"]
+        if c["outcome"] == "warning"
+    ]
+    note = "passed, quality gates passed" + (
+        f" (warnings: {', '.join(warnings)})" if warnings else ""
+    )
+    result.stages.append(Stage("reconcile", round(time.monotonic() - started, 2), note=note))
 
 
 def reconciliation_line(rec: dict[str, Any]) -> str:
@@ -256,8 +264,10 @@ def summary_table(result: DayResult, settings: Settings) -> str:
         f"  bronze     {lake.partition(settings, lake.BRONZE, d)}",
         f"  quarantine {lake.partition(settings, lake.QUARANTINE, d)}",
         f"  report     {lake.report(settings, d)}",
+        f"  quality    {lake.quality_report(settings, d)}",
         f"gold db      postgresql://{settings.pg_user}@{settings.pg_host}:{settings.pg_port}/"
         f"{settings.pg_database} (schema gold)",
         f"marts        tripclick gold dump --date {d}",
+        f"checks       tripclick quality --date {d}",
     ]
     return "\n".join(rows)

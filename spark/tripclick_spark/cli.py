@@ -1,4 +1,4 @@
-"""The ``tripclick`` commands of the Spark jobs: silver, bronze, gold, reconcile.
+"""The ``tripclick`` commands of the Spark jobs: silver, bronze, gold, reconcile, quality.
 
 Each job is put on the CLI from its own :class:`~tripclick_spark.runner.Job`, the same
 declaration spark-submit runs, so both front doors parse and print alike. Spark's JVM
@@ -11,7 +11,7 @@ import argparse
 
 from tripclick import config
 from tripclick_spark import gold_db, runner
-from tripclick_spark.jobs import bronze, gold, reconcile, silver
+from tripclick_spark.jobs import bronze, gold, quality, reconcile, silver
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_gold_dump)
 
     runner.add_command(sub, reconcile.COMMAND)
+    runner.add_command(sub, quality.COMMAND)
 
 
 def _gold_migrate(args: argparse.Namespace) -> int:

@@ -57,6 +57,10 @@ MARTS: dict[str, tuple[str, ...]] = {
         "rank",
     ),
 }
+# Staged and published with the marts: the day's field profile the data-quality gates read
+# (migration V006); not a mart, so dumps and the reconciliation leave it out.
+FIELD_PROFILE = ("event_date", "field", "records", "empty")
+PUBLISHED = {**MARTS, "field_profile": FIELD_PROFILE}
 # Order of rows in a dump: each mart's key.
 _DUMP_ORDER = {
     "mart_daily_traffic": "event_date",
@@ -183,13 +187,13 @@ def copy_csv(
 def stage_date(settings: Settings, event_date: str, marts: Mapping[str, Any]) -> dict[str, int]:
     """Replace the date's staged rows of every mart in ``marts`` in one transaction.
 
-    ``marts`` maps a mart name to a pyarrow Table with the :data:`MARTS` columns in
-    order. Nothing a reader sees changes until :func:`publish`. Returns the rows per mart.
+    ``marts`` maps a table of :data:`PUBLISHED` to a pyarrow Table with its columns in
+    order. Nothing a reader sees changes until :func:`publish`. Returns the rows per table.
     """
     counts = {}
     with connect(settings) as conn, conn, conn.cursor() as cur:
         for table, rows in marts.items():
-            columns = MARTS[table]
+            columns = PUBLISHED[table]
             cur.execute(f"delete from {STAGE_SCHEMA}.{table} where event_date = %s", (event_date,))
             copy_csv(cur, table, columns, arrow_csv(rows), STAGE_SCHEMA)
             cur.execute(
@@ -204,7 +208,7 @@ def publish(settings: Settings, event_date: str) -> dict[str, int]:
     """Swap the date's staged marts in for the published ones, in one transaction.
 
     Called only once the staged day has reconciled. Readers see the old day until the
-    commit, then the new one. Returns the rows published per mart.
+    commit, then the new one. Returns the rows published per table.
     """
     counts = {}
     with connect(settings) as conn, conn, conn.cursor() as cur:
@@ -216,7 +220,7 @@ def publish(settings: Settings, event_date: str) -> dict[str, int]:
             raise UserError(
                 f"nothing is staged for {event_date}; run `tripclick gold load --date {event_date}`"
             )
-        for table, columns in MARTS.items():
+        for table, columns in PUBLISHED.items():
             cols = ", ".join(columns)
             cur.execute(f"delete from {SCHEMA}.{table} where event_date = %s", (event_date,))
             cur.execute(

@@ -10,6 +10,7 @@ from tripclick.config import Settings
 from tripclick.contract import (
     BRONZE,
     CHECKPOINTS,
+    QUALITY_REPORTS,
     QUARANTINE,
     REPORTS,
     SILVER,
@@ -18,7 +19,7 @@ from tripclick.contract import (
 )
 from tripclick.errors import UserError
 
-__all__ = ["BRONZE", "CHECKPOINTS", "QUARANTINE", "REPORTS", "SILVER"]
+__all__ = ["BRONZE", "CHECKPOINTS", "QUALITY_REPORTS", "QUARANTINE", "REPORTS", "SILVER"]
 
 
 def check_date(value: str) -> str:
@@ -47,6 +48,10 @@ def checkpoint(settings: Settings, job: str, event_date: str) -> str:
 
 def report(settings: Settings, event_date: str) -> str:
     return f"{table(settings, REPORTS)}/event_date={event_date}/report.json"
+
+
+def quality_report(settings: Settings, event_date: str) -> str:
+    return f"{table(settings, QUALITY_REPORTS)}/event_date={event_date}/report.json"
 
 
 def _fs(spark, path: str):

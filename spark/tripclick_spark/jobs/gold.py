@@ -1,10 +1,12 @@
-"""Gold: silver → the four daily marts in PostgreSQL: staged, reconciled, then published.
+"""Gold: silver → the four daily marts in PostgreSQL: staged, reconciled, checked, published.
 
 The marts are computed by the pure transforms of :mod:`tripclick_spark.marts`,
 brought to the driver as Arrow and COPYed into ``gold_stage`` in one transaction that
-first deletes the date's staged rows. The reconciliation checks the staged totals; only
-when it passes are they published into ``gold`` in one transaction (ARCHITECTURE 4), so a
-failed day never replaces the published one. The schema comes from the migrations.
+first deletes the date's staged rows; the clicks' field profile the quality checks read is
+staged with them. The reconciliation checks the staged totals, then the data-quality gates
+(:mod:`tripclick_spark.quality`) check the staged day; only when both pass is it published
+into ``gold`` in one transaction (ARCHITECTURE 4), so a failed day never replaces the
+published one. The schema comes from the migrations.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import gold_db, marts, runner
+from tripclick_spark import gold_db, marts, quality, runner
 from tripclick_spark.jobs import reconcile, silver
 
 SILVER_INPUT = ("event_date", "event_ts", "session_id", "document_id", "title", "clinical_areas")
@@ -29,6 +31,11 @@ def transform(clicks: DataFrame) -> dict[str, DataFrame]:
     return {name: build(clicks).select(*gold_db.MARTS[name]) for name, build in marts.MARTS.items()}
 
 
+def staged_tables(clicks: DataFrame, event_date: str) -> dict[str, DataFrame]:
+    """What a load stages: the four marts and the clicks' field profile."""
+    return {**transform(clicks), "field_profile": quality.profile(clicks, event_date)}
+
+
 def stage(settings: Settings, event_date: str, frames: dict[str, DataFrame]) -> dict[str, int]:
     gold_db.migrate(settings)
     return gold_db.stage_date(settings, event_date, {n: f.toArrow() for n, f in frames.items()})
@@ -37,10 +44,22 @@ def stage(settings: Settings, event_date: str, frames: dict[str, DataFrame]) -> 
 def reconcile_and_publish(
     spark: SparkSession, settings: Settings, event_date: str
 ) -> dict[str, Any]:
-    """Reconcile the staged day, then publish it; a mismatch raises and publishes nothing."""
+    """Reconcile the staged day, pass its quality gates, then publish it.
+
+    A mismatch or an error-severity check raises and publishes nothing; warnings are
+    stored with the results and publication goes on. Returns the reconciliation report
+    with the quality report under ``quality``.
+    """
     report = reconcile.run(spark, settings, event_date, staged=True)
-    gold_db.publish(settings, event_date)
+    report["quality"] = check_and_publish(spark, settings, event_date)
     return report
+
+
+def check_and_publish(spark: SparkSession, settings: Settings, event_date: str) -> dict[str, Any]:
+    """Run the staged day's quality gates, then publish it; an error raises first."""
+    checked = quality.gate(spark, settings, event_date).as_dict()
+    gold_db.publish(settings, event_date)
+    return checked
 
 
 def run(
@@ -59,7 +78,7 @@ def run(
         )
     clicks = clicks.persist()
     try:
-        loaded = stage(settings, event_date, transform(clicks))
+        loaded = stage(settings, event_date, staged_tables(clicks, event_date))
     finally:
         clicks.unpersist()
     result: dict[str, Any] = {"loaded": loaded}
@@ -81,14 +100,20 @@ def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) 
     for name, n in result["loaded"].items():
         print(f"gold {args.date}: {name:<24} {n} rows")
     if "reconciliation" in result:
-        print(f"gold {args.date}: reconciliation passed, published")
+        checks = result["reconciliation"]["quality"]["checks"]
+        warned = [c["check_name"] for c in checks if c["outcome"] == "warning"]
+        print(
+            f"gold {args.date}: reconciliation passed, {len(checks)} quality checks passed"
+            + (f" ({len(warned)} warnings: {', '.join(warned)})" if warned else "")
+            + ", published"
+        )
     else:
         print(f"gold {args.date}: staged in {gold_db.STAGE_SCHEMA}, not published")
 
 
 COMMAND = runner.Job(
     "gold",
-    "silver -> the four marts of a date in PostgreSQL: staged, reconciled, then published",
+    "silver -> the four marts of a date in PostgreSQL: staged, reconciled, checked, published",
     _execute,
     _arguments,
 )
