@@ -31,6 +31,9 @@ REQUIRED_OUTPUTS = (
     "ports",
     "ui_addresses",
 )
+# Outputs the inventory passes on when the environment has them: one applied before they
+# existed still gets an inventory (and Airflow then alerts in its log only).
+OPTIONAL_OUTPUTS = ("alerts_topic_arn",)
 SSH_USER = "ubuntu"
 
 
@@ -118,6 +121,7 @@ def build_inventory(outputs: dict[str, Any]) -> dict[str, Any]:
             for broker in sorted(outputs["kafka_brokers"], key=lambda b: b["node_id"])
         ],
     }
+    cluster_vars.update({name: outputs[name] for name in OPTIONAL_OUTPUTS if outputs.get(name)})
     return {"all": {"vars": cluster_vars, "children": groups}}
 
 

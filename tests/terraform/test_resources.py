@@ -21,9 +21,12 @@ NOT_TAGGABLE = {
     "aws_s3_bucket_server_side_encryption_configuration",
     "aws_s3_bucket_policy",
     "aws_s3_bucket_lifecycle_configuration",
+    "aws_sns_topic_policy",
+    "aws_sns_topic_subscription",
 }
 
 COMPUTE = load_module(MODULES / "compute")
+KMS_KEY = load_module(MODULES / "kms_key")
 LAKE = load_module(MODULES / "lake")
 NETWORK = load_module(MODULES / "network")
 PLATFORM = load_module(MODULES / "platform")
@@ -87,8 +90,9 @@ def test_lake_is_private_encrypted_versioned_and_tls_only() -> None:
     [sse] = LAKE.resources_of("aws_s3_bucket_server_side_encryption_configuration").values()
     default = sse["rule"][0]["apply_server_side_encryption_by_default"][0]
     assert default["sse_algorithm"] == "aws:kms"
-    assert default["kms_master_key_id"] == "${aws_kms_key.this.arn}"
-    [key] = LAKE.resources_of("aws_kms_key").values()
+    assert default["kms_master_key_id"] == "${module.key.arn}"
+    assert LAKE.module_calls["key"]["source"] == "../kms_key"
+    [key] = KMS_KEY.resources_of("aws_kms_key").values()
     assert key["enable_key_rotation"] is True
     [versioning] = LAKE.resources_of("aws_s3_bucket_versioning").values()
     assert versioning["versioning_configuration"][0]["status"] == "Enabled"

@@ -10,4 +10,5 @@ module "platform" {
 
   admin_cidr_blocks = var.admin_cidr_blocks
   ssh_public_key    = var.ssh_public_key
+  alert_email       = var.alert_email
 }

@@ -21,6 +21,11 @@ output "lake_url" {
   value       = module.platform.lake_url
 }
 
+output "alerts_topic_arn" {
+  description = "ARN of the SNS topic of the platform's alerts."
+  value       = module.platform.alerts_topic_arn
+}
+
 output "ssm_parameter_prefix" {
   description = "Parameter Store folder of the secrets."
   value       = module.platform.ssm_parameter_prefix

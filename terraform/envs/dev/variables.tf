@@ -15,6 +15,12 @@ variable "admin_cidr_blocks" {
   default     = []
 }
 
+variable "alert_email" {
+  description = "Email address that gets the platform's alerts (subscribed to its SNS topic; AWS mails a confirmation link first). Optional: empty subscribes nobody."
+  type        = string
+  default     = ""
+}
+
 variable "ssh_public_key" {
   description = "OpenSSH public key for the ubuntu user on every host (the key Ansible connects with). Optional: null launches hosts without a key pair."
   type        = string

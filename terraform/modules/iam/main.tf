@@ -119,3 +119,27 @@ resource "aws_iam_role_policy" "lake_list" {
   role   = aws_iam_role.this[each.key].id
   policy = data.aws_iam_policy_document.lake_list.json
 }
+
+# Alerts: publish to the platform's alerts topic and nothing else, with the key that
+# encrypts it (SNS encrypts each message with a data key of it on the publisher's behalf).
+data "aws_iam_policy_document" "alerts" {
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [var.alerts_topic_arn]
+  }
+
+  statement {
+    sid       = "UseAlertsKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.alerts_kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "alerts" {
+  for_each = toset(var.alert_publish_roles)
+
+  name   = "publish-alerts"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.alerts.json
+}

@@ -50,6 +50,37 @@ variable "lake_list_roles" {
   }
 }
 
+variable "alerts_topic_arn" {
+  description = "ARN of the SNS topic the platform's alerts are published to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.alerts_topic_arn))
+    error_message = "The alerts_topic_arn must be an SNS topic ARN, for example arn:aws:sns:ap-northeast-2:123456789012:tripclick-dev-alerts."
+  }
+}
+
+variable "alerts_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the alerts topic."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.alerts_kms_key_arn))
+    error_message = "The alerts_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "alert_publish_roles" {
+  description = "Roles whose hosts publish to the alerts topic (Airflow's failure callback). Valid values: web, kafka, spark, airflow, gold."
+  type        = list(string)
+  default     = ["airflow"]
+
+  validation {
+    condition     = alltrue([for role in var.alert_publish_roles : contains(["web", "kafka", "spark", "airflow", "gold"], role)])
+    error_message = "Each alert_publish_roles entry must be one of web, kafka, spark, airflow, gold."
+  }
+}
+
 variable "ssm_parameter_prefix" {
   description = "SSM Parameter Store path of the platform's secrets, for example /tripclick/dev. A role reads <prefix>/<folder>/* for each of its parameter_folders and <prefix>/common/* (SecureStrings under the default aws/ssm key)."
   type        = string

@@ -1,43 +1,26 @@
-data "aws_caller_identity" "current" {}
-
-data "aws_partition" "current" {}
-
 locals {
-  account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
-
   tags = merge(var.tags, { Module = "lake" })
 }
 
 # A key of the lake's own, so reading the lake needs a grant on it as well as on the bucket.
-resource "aws_kms_key" "this" {
-  description             = "Encrypts the objects of the ${var.bucket_name} lake."
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
+module "key" {
+  source = "../kms_key"
 
-  tags = merge(local.tags, { Name = var.bucket_name })
+  name        = var.bucket_name
+  description = "Encrypts the objects of the ${var.bucket_name} lake."
+
+  tags = local.tags
 }
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
-  # The account administers its key; instance roles get use of it through their own IAM policies.
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [local.account_root]
-    }
-  }
+# The key was defined here before the kms_key module existed: the same key, not a new one.
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.bucket_name}"
-  target_key_id = aws_kms_key.this.key_id
+moved {
+  from = aws_kms_alias.this
+  to   = module.key.aws_kms_alias.this
 }
 
 resource "aws_s3_bucket" "this" {
@@ -83,7 +66,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      kms_master_key_id = module.key.arn
     }
     # One data key per bucket instead of per object: Spark writes many small files.
     bucket_key_enabled = true

@@ -15,5 +15,5 @@ output "lake_url" {
 
 output "lake_kms_key_arn" {
   description = "ARN of the KMS key that encrypts the lake's objects."
-  value       = aws_kms_key.this.arn
+  value       = module.key.arn
 }

@@ -57,12 +57,23 @@ module "lake" {
   tags = var.tags
 }
 
+module "alerts" {
+  source = "../alerts"
+
+  name        = "${local.name}-alerts"
+  alert_email = var.alert_email
+
+  tags = var.tags
+}
+
 module "iam" {
   source = "../iam"
 
   name                 = local.name
   lake_bucket_arn      = module.lake.lake_bucket_arn
   lake_kms_key_arn     = module.lake.lake_kms_key_arn
+  alerts_topic_arn     = module.alerts.topic_arn
+  alerts_kms_key_arn   = module.alerts.kms_key_arn
   ssm_parameter_prefix = local.ssm_parameter_prefix
 
   tags = var.tags

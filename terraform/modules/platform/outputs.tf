@@ -23,6 +23,11 @@ output "lake_url" {
   value       = module.lake.lake_url
 }
 
+output "alerts_topic_arn" {
+  description = "ARN of the SNS topic of the platform's alerts (Airflow's tripclick_alerts_topic_arn)."
+  value       = module.alerts.topic_arn
+}
+
 output "ssm_parameter_prefix" {
   description = "Parameter Store folder of the secrets: <prefix>/<role>/* and <prefix>/common/*."
   value       = local.ssm_parameter_prefix

@@ -67,6 +67,12 @@ variable "lake_force_destroy" {
   default     = false
 }
 
+variable "alert_email" {
+  description = "Email address subscribed to the alerts topic (a task's final failure in Airflow). Optional: empty subscribes nobody."
+  type        = string
+  default     = ""
+}
+
 variable "kafka_broker_port" {
   description = "TLS listener port of the first Kafka broker on a host (clients and replication). Optional: null keeps the modules' default, 9093."
   type        = number
