@@ -27,6 +27,8 @@ from tripclick_dags.contract import (
 
 Lookup = Callable[[str], "str | None"]
 
+DEFAULT_AWS_CONN_ID = "aws_default"
+
 
 class SettingError(ValueError):
     """A setting has a value the DAGs cannot use; the message says which and what to do."""
@@ -103,6 +105,16 @@ def env_lookup(name: str) -> str | None:
     return os.environ.get(f"TRIPCLICK_{name.upper()}")
 
 
+def alert_target(lookup: Lookup = airflow_lookup) -> tuple[str, str]:
+    """The SNS topic ARN failure alerts go to ("" = none) and the AWS connection to use.
+
+    Read on their own rather than through ``load``: the alert must still go out when the
+    failure is another setting's bad value.
+    """
+    topic = lookup("alerts_topic_arn") or ""
+    return topic.strip(), lookup("aws_conn_id") or DEFAULT_AWS_CONN_ID
+
+
 def load(lookup: Lookup = airflow_lookup) -> Settings:
     """Resolve every setting; call it inside a task (it may reach the secrets backend)."""
 
@@ -152,5 +164,5 @@ def load(lookup: Lookup = airflow_lookup) -> Settings:
         spark_python=get("spark_python", ""),
         spark_env=get("spark_env", ""),
         lake_root=get("lake_root", str(home / "lake")),
-        aws_conn_id=get("aws_conn_id", "aws_default"),
+        aws_conn_id=get("aws_conn_id", DEFAULT_AWS_CONN_ID),
     )
