@@ -49,6 +49,8 @@ SILVER = "silver/tripclick_events"
 QUARANTINE = "quarantine/tripclick_raw_logs"
 CHECKPOINTS = "_checkpoints"
 REPORTS = "reports/reconciliation"
+# The data-quality gates' results per date (tripclick quality).
+QUALITY_REPORTS = "reports/quality"
 # Nightly pg_dump archives of the gold schema (tripclick backup).
 BACKUPS = "backups/gold"
 

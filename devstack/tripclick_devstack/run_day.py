@@ -7,6 +7,7 @@ SparkSession and under the date's stage locks; then print a summary table.
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import lake, quality, session, stage_lock
+from tripclick_spark import gold_db, lake, quality, session, stage_lock
 from tripclick_spark.jobs import bronze, gold, reconcile, silver
 
 # The stages run-day runs, by the names their locks have (their Job names).
@@ -147,7 +148,7 @@ def run(
             raise UserError(f"input file {p} does not exist; check --input")
     day = day_of(paths, event_date)
     result = DayResult(day)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
     try:
         # The stages' own locks (runner.Job takes one each): no other run of this date's
         # silver, bronze, gold or reconcile may interleave with this one.
@@ -158,7 +159,19 @@ def run(
             raise
     finally:
         result.seconds = round(time.monotonic() - started, 2)
+        _record(settings, result, started_at)
     return result
+
+
+def _record(settings: Settings, result: DayResult, started_at: dt.datetime) -> None:
+    """Each stage's time in ``gold.stage_runs`` (the operations dashboard), at the run's start."""
+    runs = [
+        (s.name, s.seconds, not s.note.endswith("FAILED"))
+        for s in result.stages
+        if s.name in ("produce", *RUN_DAY_STAGES)
+    ]
+    if runs:
+        gold_db.record_stage_runs(settings, result.event_date, started_at, runs)
 
 
 def _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce_input) -> None:

@@ -78,6 +78,8 @@ class Settings:
     max_line_bytes: int = MAX_LINE_BYTES
     # How long a stage waits for another run of the same stage and date before failing.
     stage_lock_wait_seconds: int = 60
+    # host:port of the Pushgateway the stages push their figures to; empty: none pushed.
+    pushgateway: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -183,4 +185,5 @@ def load() -> Settings:
         kafka_ssl_keystore=_env("KAFKA_SSL_KEYSTORE", ""),
         max_line_bytes=max_line_bytes,
         stage_lock_wait_seconds=lock_wait,
+        pushgateway=_env("PUSHGATEWAY", ""),
     )

@@ -12,6 +12,8 @@ import datetime as dt
 import io
 import json
 import re
+import socket
+import sys
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -245,6 +247,42 @@ def save_reconciliation(settings: Settings, report: Mapping[str, Any]) -> None:
             f"on conflict (event_date) do update set {updates}, checked_at = now()",
             values,
         )
+
+
+def record_stage_runs(
+    settings: Settings,
+    event_date: str,
+    started_at: dt.datetime,
+    runs: Sequence[tuple[str, float, bool]],
+) -> None:
+    """Add ``(stage, seconds, succeeded)`` rows to ``gold.stage_runs``; never raises.
+
+    The operations dashboard reads them. A stage that ran must not fail because PostgreSQL
+    is down: the miss costs one line on stderr. Migrates first, as a run can end before
+    the load that would have.
+    """
+    host = socket.gethostname()
+    try:
+        migrate(settings)
+        with connect(settings) as conn, conn, conn.cursor() as cur:
+            cur.executemany(
+                f"insert into {SCHEMA}.stage_runs"
+                " (event_date, stage, started_at, seconds, succeeded, host)"
+                " values (%s, %s, %s, %s, %s, %s) on conflict do nothing",
+                [(event_date, s, started_at, round(t, 3), ok, host) for s, t, ok in runs],
+            )
+    except Exception as err:  # noqa: BLE001 - a record of the run must never fail the run
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        names = ", ".join(s for s, _, _ in runs)
+        print(f"stage_runs: {names} of {event_date} not recorded: {first}", file=sys.stderr)
+
+
+def newest_published(settings: Settings) -> str | None:
+    """The newest published ``event_date`` (YYYY-MM-DD), or None before the first."""
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(f"select max(event_date) from {SCHEMA}.mart_daily_traffic")
+        newest = cur.fetchone()[0]
+    return None if newest is None else newest.isoformat()
 
 
 def total_events(settings: Settings, event_date: str, *, staged: bool = False) -> int | None:

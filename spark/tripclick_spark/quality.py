@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import gold_db, lake
+from tripclick_spark import figures, gold_db, lake
 
 CHECKS = "quality_checks.yml"
 # Soda's global configuration, ours rather than one it writes into the home directory:
@@ -174,7 +174,10 @@ def run_checks(settings: Settings, event_date: str, checked: str) -> Report:
     scan.add_variables({"event_date": event_date, "schema": schema})
     sodacl = (resources.files(__package__) / CHECKS).read_text(encoding="utf-8")
     scan.add_sodacl_yaml_str(sodacl, CHECKS)
-    scan.execute()
+    try:
+        scan.execute()
+    finally:
+        _close_connections(scan)
     found = {c.check_name: c for c in map(_result, scan.get_scan_results().get("checks", []))}
     problems = [log.message.splitlines()[0] for log in scan.get_error_logs()]
     if not found:
@@ -191,6 +194,19 @@ def run_checks(settings: Settings, event_date: str, checked: str) -> Report:
     return Report(event_date, checked, checks, problems)
 
 
+def _close_connections(scan) -> None:
+    """Close the scan's PostgreSQL connection, which Soda 3.5 leaves open.
+
+    Its ``close_all_connections`` only closes named connections; the data source's own
+    stays open in a transaction, holding its read locks for as long as the process lives
+    (a gold load in a long-lived process would block a later DROP or ALTER of gold).
+    """
+    for source in scan._data_source_manager.data_sources.values():
+        if source.connection is not None:
+            source.connection.close()
+            source.connection = None
+
+
 def declared_checks(sodacl: str) -> list[tuple[str, str]]:
     """Each check's name and dataset, in the order the SodaCL file declares them."""
     import yaml
@@ -205,7 +221,8 @@ def declared_checks(sodacl: str) -> list[tuple[str, str]]:
 
 
 def save(spark, settings: Settings, report: Report) -> None:
-    """Replace the date's rows of ``gold.dq_results`` and its report in the lake."""
+    """Replace the date's rows of ``gold.dq_results`` and its report in the lake; push the
+    gate's figures."""
     rows = [
         (
             report.event_date,
@@ -233,6 +250,7 @@ def save(spark, settings: Settings, report: Report) -> None:
         lake.quality_report(settings, report.event_date),
         json.dumps(report.as_dict(), indent=2) + "\n",
     )
+    figures.quality_gate(settings, report.event_date, [c.outcome for c in report.checks])
 
 
 def failure_message(report: Report) -> str:

@@ -8,14 +8,16 @@ the CLI. Both parse the same arguments and print the same lines.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tripclick import config
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import lake, session, stage_lock
+from tripclick_spark import figures, gold_db, lake, session, stage_lock
 
 
 def date_arg(value: str) -> str:
@@ -56,8 +58,17 @@ class Job:
         settings = config.load()
         # One run per stage and date: taken before Spark starts, so a busy date fails fast.
         with stage_lock.held(settings, self.name, args.date):
-            spark = spark_session(settings, f"tripclick-{self.name}-{args.date}")
-            self.execute(spark, settings, args)
+            started_at, started, ok = dt.datetime.now(dt.UTC), time.monotonic(), False
+            try:
+                spark = spark_session(settings, f"tripclick-{self.name}-{args.date}")
+                self.execute(spark, settings, args)
+                ok = True
+            finally:
+                seconds = time.monotonic() - started
+                figures.stage_time(settings, self.name, args.date, seconds, ok)
+                gold_db.record_stage_runs(
+                    settings, args.date, started_at, [(self.name, seconds, ok)]
+                )
         return 0
 
 

@@ -9,18 +9,24 @@ day through the whole pipeline (Kafka, silver, bronze, gold) and the CLI.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from expected_marts import clicks, marts
+from kafka_certs import free_port
+from prometheus_client.parser import text_string_to_metric_families
 
 from tripclick_devstack import run_day
-from tripclick_spark import gold_db, lake, quality
+from tripclick_spark import figures, gold_db, lake, quality
 from tripclick_spark.jobs import gold
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -195,18 +201,27 @@ def test_a_day_of_empty_titles_is_an_error(week, spark, pipeline, sample_files):
     assert not report.passed
 
 
-def test_a_warning_alerts_and_publication_goes_on(week, spark, pipeline, sample_files):
-    n = _stage(spark, pipeline, DAY, week, sample_files)
-    _reconciled(pipeline, DAY, n, quarantined=12)  # 12 / 574 = 2.1%
-    report = quality.gate(spark, pipeline, DAY.isoformat())
-    assert report.passed
-    assert [(c.check_name, round(c.value, 4)) for c in report.warnings] == [
-        ("quarantine_rate", round(12 / 574, 4)),
+def test_a_warning_alerts_and_publication_goes_on(week, spark, pipeline, sample_files, pushgateway):
+    settings = dataclasses.replace(pipeline, pushgateway=pushgateway)
+    n = _stage(spark, settings, DAY, week, sample_files)
+    _reconciled(settings, DAY, n, quarantined=12)  # 12 / 574 = 2.1%
+    checked = gold.check_and_publish(spark, settings, DAY.isoformat())
+    assert checked["passed"] is True
+    warnings = [
+        (c["check_name"], c["value"]) for c in checked["checks"] if c["outcome"] == "warning"
+    ]
+    assert warnings == [
+        ("quarantine_rate", pytest.approx(12 / 574)),
         ("live_marts_lag_minutes", -1),
     ]
-    gold_db.publish(pipeline, DAY.isoformat())
-    assert _published(pipeline, DAY) == 562
-    assert _stored(pipeline, DAY)["quarantine_rate"][0] == "warning"
+    assert _published(settings, DAY) == 562
+    assert _stored(settings, DAY)["quarantine_rate"][0] == "warning"
+    pushed = _pushed(pushgateway)
+    of_day = frozenset({("event_date", DAY.isoformat())})
+    assert pushed[("tripclick_dq_gate_passed", of_day)] == 1
+    assert pushed[("tripclick_dq_checks", of_day | {("outcome", "warning")})] == 2
+    newest = dt.datetime.fromisoformat(gold_db.newest_published(settings)).replace(tzinfo=dt.UTC)
+    assert pushed[("tripclick_last_published_date_seconds", frozenset())] == newest.timestamp()
 
 
 def test_a_check_without_a_value_is_an_error_not_a_pass(week, spark, pipeline, sample_files):
@@ -256,10 +271,68 @@ def _bad_day_files(sample_files, day: dt.date, folder: Path) -> list[Path]:
     return out
 
 
+@pytest.fixture
+def pushgateway(tmp_path):
+    """Debian's Pushgateway on a free 127.0.0.1 port, stopped after the test."""
+    binary = shutil.which("prometheus-pushgateway")
+    if binary is None:
+        pytest.fail("prometheus-pushgateway is not installed: run make test (it installs it)")
+    address = f"127.0.0.1:{free_port()}"
+    log = (tmp_path / "pushgateway.log").open("w")
+    # In memory only: Debian's build persists to /var/lib/prometheus by default.
+    args = [binary, f"--web.listen-address={address}", "--persistence.file="]
+    proc = subprocess.Popen(args, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{address}/-/ready", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(
+                        f"the Pushgateway did not start: {(tmp_path / 'pushgateway.log').read_text()}"
+                    )
+                time.sleep(0.2)
+        yield address
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def _pushed(address: str) -> dict[tuple[str, frozenset], float]:
+    """The Pushgateway's figures of the pipeline's job: (name, labels) -> value.
+
+    ``job`` and the gateway's empty ``instance`` label are left out of the labels.
+    """
+    text = urllib.request.urlopen(f"http://{address}/metrics", timeout=5).read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.labels.get("job") == figures.JOB:
+                labels = {k: v for k, v in sample.labels.items() if k not in ("job", "instance")}
+                out[(sample.name, frozenset(labels.items()))] = sample.value
+    return out
+
+
+def test_a_gateway_that_does_not_answer_costs_one_line(pipeline, capsys):
+    settings = dataclasses.replace(pipeline, pushgateway=f"127.0.0.1:{free_port()}")
+    assert figures.quality_gate(settings, "2015-06-08", ["pass"]) is False
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"figures: not pushed to the Pushgateway at {settings.pushgateway}: "
+    )
+    assert (
+        figures.quality_gate(dataclasses.replace(pipeline, pushgateway=""), "2015-06-08", [])
+        is False
+    )
+
+
 def test_a_bad_day_through_the_pipeline_is_stopped_before_publication(
-    spark, pipeline_factory, sample_files, tmp_path
+    spark, pipeline_factory, sample_files, tmp_path, pushgateway
 ):
-    settings = pipeline_factory(tmp_path / "lake")
+    settings = dataclasses.replace(pipeline_factory(tmp_path / "lake"), pushgateway=pushgateway)
     _forget(settings, [PIPELINE_DAY])
     try:
         files = _bad_day_files(sample_files, PIPELINE_DAY, tmp_path)
@@ -273,11 +346,27 @@ def test_a_bad_day_through_the_pipeline_is_stopped_before_publication(
         assert stored["title_empty_rate"] == ("error", 1.0)
         assert stored["volume_vs_trailing_7d"] == ("pass", 1.0)  # no history: no baseline
 
+        # The stages pushed the date's figures, under the names the alert rules read.
+        pushed = _pushed(pushgateway)
+        of_day = frozenset({("event_date", day)})
+        assert pushed[("tripclick_reconciliation_passed", of_day)] == 1
+        assert pushed[("tripclick_dq_gate_passed", of_day)] == 0
+        assert pushed[("tripclick_dq_checks", of_day | {("outcome", "error")})] == 2
+        for layer in ("kafka", "bronze", "silver", "gold"):
+            assert pushed[("tripclick_layer_records", of_day | {("layer", layer)})] == 562
+        assert pushed[("tripclick_quarantine_ratio", of_day)] == 0
+        # The stream's progress: caught up with its topic when it ended.
+        topic = frozenset({("topic", settings.topic)})
+        assert pushed[("tripclick_silver_offsets_behind_latest", topic)] == 0
+        # Nothing published: no newest date was pushed.
+        assert not [k for k in pushed if k[0] == "tripclick_last_published_date_seconds"]
+
         # The CLI runs the same checks on the staged day: a table, then one error line.
         env = {
             **os.environ,
             "TRIPCLICK_TOPIC": settings.topic,
             "TRIPCLICK_LAKE_ROOT": settings.lake_root,
+            "TRIPCLICK_PUSHGATEWAY": pushgateway,
         }
         done = subprocess.run(
             [TRIPCLICK, "quality", "--date", day],
@@ -294,5 +383,10 @@ def test_a_bad_day_through_the_pipeline_is_stopped_before_publication(
             f"tripclick quality: error: {quality.failure_message(quality.run_checks(settings, day, 'staged'))}"
         ], done.stderr[-2000:]
         assert "Traceback" not in done.stderr
+        # The CLI's stage pushed its time and its failure.
+        quality_stage = frozenset({("event_date", day), ("stage", "quality")})
+        pushed = _pushed(pushgateway)
+        assert pushed[("tripclick_stage_succeeded", quality_stage)] == 0
+        assert pushed[("tripclick_stage_duration_seconds", quality_stage)] > 0
     finally:
         _forget(settings, [PIPELINE_DAY])

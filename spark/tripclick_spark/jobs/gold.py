@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import gold_db, marts, quality, runner
+from tripclick_spark import figures, gold_db, marts, quality, runner
 from tripclick_spark.jobs import reconcile, silver
 
 SILVER_INPUT = ("event_date", "event_ts", "session_id", "document_id", "title", "clinical_areas")
@@ -59,6 +59,7 @@ def check_and_publish(spark: SparkSession, settings: Settings, event_date: str) 
     """Run the staged day's quality gates, then publish it; an error raises first."""
     checked = quality.gate(spark, settings, event_date).as_dict()
     gold_db.publish(settings, event_date)
+    figures.published(settings, gold_db.newest_published(settings) or event_date)
     return checked
 
 

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import gold_db, kafka_source, lake, records, runner
+from tripclick_spark import figures, gold_db, kafka_source, lake, records, runner
 from tripclick_spark.jobs import bronze, silver
 
 
@@ -93,6 +93,7 @@ def run(
     lake.write_text(spark, lake.report(settings, event_date), json.dumps(report, indent=2) + "\n")
     gold_db.migrate(settings)
     gold_db.save_reconciliation(settings, report)
+    figures.reconciliation(settings, report)
     if not report["passed"]:
         raise ReconciliationError(
             f"reconciliation of {event_date} failed: " + "; ".join(report["mismatches"])

@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
-from tripclick_spark import kafka_source, lake, live_marts, records, runner
+from tripclick_spark import figures, kafka_source, lake, live_marts, records, runner
 
 JOB = "silver"
 # Every click of a date lies within 24 h of every other, so no click of the date is ever
@@ -266,13 +266,21 @@ def run(
         .foreachBatch(writer)
         .option("checkpointLocation", lake.checkpoint(settings, JOB, event_date))
     )
-    if available_now:
-        query = ds.trigger(availableNow=True).start()
-        query.awaitTermination()
-    else:
-        query = ds.trigger(processingTime=f"{trigger_seconds} seconds").start()
-        query.awaitTermination(duration_seconds)
-        _stop_between_batches(query)
+    listener = figures.offsets_listener(settings, settings.topic) if settings.pushgateway else None
+    if listener is not None:
+        spark.streams.addListener(listener)
+    try:
+        if available_now:
+            query = ds.trigger(availableNow=True).start()
+            query.awaitTermination()
+        else:
+            query = ds.trigger(processingTime=f"{trigger_seconds} seconds").start()
+            query.awaitTermination(duration_seconds)
+            _stop_between_batches(query)
+    finally:
+        if listener is not None:
+            listener.wait_terminated()
+            spark.streams.removeListener(listener)
     if query.exception() is not None:
         raise UserError(f"the silver query for {event_date} failed: {query.exception()}")
     pending = tuple(feed.try_catch_up())
