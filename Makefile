@@ -59,7 +59,7 @@ system-packages: ## Install the Debian packages the local stack needs (PostgreSQ
 	@$(call apt_ensure,ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1,postgresql,the PostgreSQL server)
 
 .PHONY: setup
-setup: system-packages $(VENV)/.synced $(LOCAL)/jars/kafka/.resolved $(LOCAL)/jars/spark/.resolved ## Install everything the local runtime needs (idempotent).
+setup: system-packages $(VENV)/.synced $(LOCAL)/jars/kafka/.resolved $(LOCAL)/jars/jmx/.resolved $(LOCAL)/jars/spark/.resolved ## Install everything the local runtime needs (idempotent).
 
 # ---------------------------------------------------------------- local stack
 

@@ -44,7 +44,8 @@ def test_make_up_twice_then_down(settings):
         "TRIPCLICK_JARS_DIR": str(settings.jars_dir),
         "TRIPCLICK_PORT_OFFSET": "211",
     }
-    ports = [19092 + 211, 19093 + 211, 15000 + 211, 15432 + 211]
+    # The broker's JMX exporter agent (TRIPCLICK_KAFKA_METRICS_PORT) starts with it.
+    ports = [19092 + 211, 19093 + 211, 19094 + 211, 15000 + 211, 15432 + 211]
     assert not any(process.port_open(p) for p in ports), "test ports already taken"
     try:
         first = _make("up", env)

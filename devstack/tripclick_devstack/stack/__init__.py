@@ -1,4 +1,5 @@
-"""The local stack: Kafka, an S3 endpoint (moto) and PostgreSQL, all on 127.0.0.1."""
+"""The local stack: Kafka, an S3 endpoint (moto) and PostgreSQL, all on 127.0.0.1; and,
+apart from it (``tripclick monitoring up``), Prometheus and Alertmanager watching it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 from dataclasses import dataclass
 
 from tripclick.config import Settings
+from tripclick_devstack.stack import monitoring
 from tripclick_devstack.stack.kafka import Kafka
 from tripclick_devstack.stack.postgres import Postgres
 from tripclick_devstack.stack.s3 import MotoS3
@@ -34,8 +36,8 @@ def up(settings: Settings, echo=print) -> None:
 
 
 def down(settings: Settings, echo=print) -> None:
-    """Stop every service; leaves no process behind."""
-    for svc in reversed(services(settings)):
+    """Stop every service, the monitoring's too; leaves no process behind."""
+    for svc in [*reversed(services(settings)), *reversed(monitoring.services(settings))]:
         echo(f"{svc.name:<9} {'stopped' if svc.stop() else 'was not running'}")
 
 
@@ -44,6 +46,27 @@ def status(settings: Settings) -> list[ServiceStatus]:
         ServiceStatus(svc.name, svc.port, svc.pid(), svc.is_healthy(), str(svc.log_file))
         for svc in services(settings)
     ]
+
+
+def monitoring_status(settings: Settings) -> list[ServiceStatus]:
+    """The broker's metrics endpoint, Prometheus and Alertmanager; ``log`` is their URL.
+
+    Apart from :func:`status`: the monitoring is started on its own (``tripclick
+    monitoring up``), so a stack without it is still a healthy stack."""
+    broker = Kafka(settings)
+    rows = [
+        ServiceStatus(
+            "kafka-jmx",
+            broker.metrics_port,
+            broker.pid(),
+            broker.metrics_healthy(),
+            f"http://127.0.0.1:{broker.metrics_port}/metrics",
+        )
+    ]
+    for svc in monitoring.services(settings):
+        url = f"http://127.0.0.1:{svc.port}/ (log {svc.log_file})"
+        rows.append(ServiceStatus(svc.name, svc.port, svc.pid(), svc.is_healthy(), url))
+    return rows
 
 
 def ensure_topic(settings: Settings) -> None:

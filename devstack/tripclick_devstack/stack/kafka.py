@@ -11,6 +11,11 @@ listener, the controller's too, asks for a certificate, the name in it is the pr
 and ``StandardAuthorizer`` denies whatever no ACL allows (:meth:`Kafka.allow`); the
 settings' own keystore must then be a super user's, for the stack's health check and
 topics.
+
+The broker runs with the Prometheus JMX exporter as a Java agent (``<home>/jars/jmx``,
+rules in ``monitoring/exporters/kafka-jmx.yml``) serving ``/metrics`` on 127.0.0.1 at
+``TRIPCLICK_KAFKA_METRICS_PORT``: inside the broker's JVM, so a stopped broker is a failed
+scrape, which is what the KafkaBrokerDown alert reads.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from tripclick import kafka_security
 from tripclick.config import Settings
 from tripclick.errors import UserError
 from tripclick_devstack.stack import process
+from tripclick_devstack.stack.monitoring import JMX_CONFIG, MonitoringSettings
 from tripclick_devstack.stack.service import Service
 
 LOG4J2 = """\
@@ -64,11 +71,13 @@ class Kafka(Service):
         tls_keystore: Path | None = None,
         clients_ca: Path | None = None,
         super_users: tuple[str, ...] = (),
+        metrics_port: int | None = None,
     ) -> None:
         """``tls_keystore``: PEM file with the broker's key (PKCS#8) and certificate chain
         (its certificate for both server and client use: it is the controller's client).
         ``clients_ca``: the CA of the clients' certificates; with it, mutual TLS and ACLs.
-        ``super_users``: the common names that bypass the ACLs (the broker's own first)."""
+        ``super_users``: the common names that bypass the ACLs (the broker's own first).
+        ``metrics_port``: the JMX exporter's port (default: the monitoring settings')."""
         super().__init__(settings)
         self.dir = settings.run_dir / "kafka"
         self.data_dir = self.dir / "data"
@@ -77,6 +86,11 @@ class Kafka(Service):
         self.tls_keystore = tls_keystore
         self.clients_ca = clients_ca
         self.super_users = super_users
+        self.metrics_port = (
+            metrics_port
+            if metrics_port is not None
+            else MonitoringSettings.load().kafka_metrics_port
+        )
 
     def _tls_properties(self) -> list[str]:
         if self.tls_keystore is None:
@@ -159,7 +173,19 @@ class Kafka(Service):
             raise UserError(f"kafka: broker jars not found in {jars}; run make setup")
         return f"{jars}/*"
 
-    def _java_argv(self, main: str, *args: str) -> list[str]:
+    def _javaagent(self) -> str:
+        """The JMX exporter agent option: its jar, 127.0.0.1 and port, its rules."""
+        jars = sorted((self.settings.jars_dir / "jmx").glob("jmx_prometheus_javaagent-*.jar"))
+        if not jars:
+            raise UserError(
+                f"kafka: the JMX exporter agent is not in {self.settings.jars_dir / 'jmx'}; "
+                "run make setup"
+            )
+        return f"-javaagent:{jars[-1]}=127.0.0.1:{self.metrics_port}:{JMX_CONFIG}"
+
+    def _java_argv(self, main: str, *args: str, agent: bool = False) -> list[str]:
+        """``agent``: with the JMX exporter; only the broker has it, since the storage and
+        ACL tools' JVMs would try to bind its port too."""
         return [
             self._java(),
             f"-Xmx{self.settings.kafka_heap}",
@@ -167,6 +193,7 @@ class Kafka(Service):
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            *([self._javaagent()] if agent else []),
             "-cp",
             self._classpath(),
             main,
@@ -202,9 +229,10 @@ class Kafka(Service):
     def start(self) -> None:
         self._prepare()
         process.require_free("kafka controller", self.settings.kafka_controller_port)
+        process.require_free("kafka metrics", self.metrics_port)
         proc = process.spawn(
             self.name,
-            self._java_argv("kafka.Kafka", str(self.config_file)),
+            self._java_argv("kafka.Kafka", str(self.config_file), agent=True),
             self.log_file,
             self.pid_file,
         )
@@ -227,6 +255,18 @@ class Kafka(Service):
             return True
         finally:
             admin.close()
+
+    def metrics(self) -> str:
+        """The exporter's /metrics page (Prometheus' text format)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.read().decode()
+
+    def metrics_healthy(self) -> bool:
+        try:
+            return "kafka_server_replicamanager_underreplicatedpartitions" in self.metrics()
+        except OSError:
+            return False
 
     def allow(self, principal: str, operations: tuple[str, ...], **resource: str) -> None:
         """Add an ACL: ``principal`` (a certificate's CN) may do ``operations`` on the
