@@ -16,14 +16,14 @@ shifted by ``TRIPCLICK_PORT_OFFSET``).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tripclick.config import Settings
+# config's own readers, so these variables parse, and fail, as every other setting does.
+from tripclick.config import Settings, _env, _env_int
 from tripclick.contract import REPO_ROOT
 from tripclick.errors import UserError
 from tripclick_devstack.stack import process
@@ -31,18 +31,6 @@ from tripclick_devstack.stack.service import Service
 
 RULES_DIR = REPO_ROOT / "monitoring" / "rules"
 JMX_CONFIG = REPO_ROOT / "monitoring" / "exporters" / "kafka-jmx.yml"
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"TRIPCLICK_{name}", default)
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise UserError(f"TRIPCLICK_{name}={raw!r} is not an integer; set it to a number") from None
 
 
 @dataclass(frozen=True)
@@ -161,11 +149,14 @@ class _PrometheusServer(Service):
 
     binary = ""
     package_target = ""
+    # The MonitoringSettings field holding the port.
+    port_setting = ""
     memory = "64MiB"
 
     def __init__(self, settings: Settings, monitoring: MonitoringSettings | None = None) -> None:
         super().__init__(settings)
         self.m = monitoring or MonitoringSettings.load()
+        self.port = getattr(self.m, self.port_setting)
         self.dir = settings.run_dir / self.name
 
     def argv(self) -> list[str]:
@@ -195,13 +186,10 @@ class _PrometheusServer(Service):
 
 class Prometheus(_PrometheusServer):
     name = "prometheus"
+    port_setting = "prometheus_port"
     binary = "prometheus"
     package_target = "prometheus-package"
     memory = "256MiB"
-
-    def __init__(self, settings: Settings, monitoring: MonitoringSettings | None = None) -> None:
-        super().__init__(settings, monitoring)
-        self.port = self.m.prometheus_port
 
     def argv(self) -> list[str]:
         return [
@@ -227,12 +215,9 @@ class Prometheus(_PrometheusServer):
 
 class Alertmanager(_PrometheusServer):
     name = "alertmanager"
+    port_setting = "alertmanager_port"
     binary = "prometheus-alertmanager"
     package_target = "alertmanager-package"
-
-    def __init__(self, settings: Settings, monitoring: MonitoringSettings | None = None) -> None:
-        super().__init__(settings, monitoring)
-        self.port = self.m.alertmanager_port
 
     def argv(self) -> list[str]:
         return [
@@ -248,12 +233,9 @@ class Pushgateway(_PrometheusServer):
     tripclick_spark.figures): batch jobs end before a scrape would find them."""
 
     name = "pushgateway"
+    port_setting = "pushgateway_port"
     binary = "prometheus-pushgateway"
     package_target = "pushgateway-package"
-
-    def __init__(self, settings: Settings, monitoring: MonitoringSettings | None = None) -> None:
-        super().__init__(settings, monitoring)
-        self.port = self.m.pushgateway_port
 
     def argv(self) -> list[str]:
         # Kept across restarts: a day's figures are pushed once, when its stage runs.
