@@ -66,7 +66,7 @@ def check_and_publish(spark: SparkSession, settings: Settings, event_date: str) 
 def run(
     spark: SparkSession, settings: Settings, event_date: str, *, check: bool = True
 ) -> dict[str, Any]:
-    """Stage the date's marts, reconcile, publish; return the rows per mart and the report.
+    """Stage the date's marts, reconcile, check, publish; return the rows per table and the report.
 
     ``check=False`` only stages (``run-day`` reconciles once bronze is written, then
     publishes with :func:`reconcile_and_publish`).
