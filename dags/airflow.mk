@@ -10,11 +10,26 @@ TIME_SCALE ?= 120
 
 $(eval $(call tool_venv,airflow,dags/requirements.txt))
 LOCKS += dags/requirements.txt
-TEST_PREREQS += $(AIRFLOW_VENV)/.synced sshd-package
+TEST_PREREQS += $(AIRFLOW_VENV)/.synced sshd-package statsd-exporter-package
 
 .PHONY: sshd-package
 sshd-package: ## Install Debian's OpenSSH server (the tests' stand-in for the Spark master).
 	@$(call apt_ensure,[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null,--no-install-recommends openssh-server openssh-client,the OpenSSH server,systemctl disable --now ssh >/dev/null 2>&1 || true)
+
+# The statsd exporter that turns Airflow's StatsD metrics into Prometheus series
+# (monitoring/exporters/statsd-mapping.yml). Debian 12's archive has no package of it, so it
+# is built from its Go module (the Go toolchain of the machine); the tests run it themselves.
+STATSD_EXPORTER_VERSION := v0.31.0
+STATSD_EXPORTER         := $(LOCAL)/tools/bin/statsd_exporter
+GO                      ?= $(or $(shell command -v go),/usr/local/go/bin/go)
+
+.PHONY: statsd-exporter-package
+statsd-exporter-package: ## Build the statsd exporter (Prometheus' statsd_exporter, pinned) into .local/tools/bin.
+	@if [ "$$($(GO) version -m $(STATSD_EXPORTER) 2>/dev/null | awk '$$1 == "mod" {print $$3}')" = $(STATSD_EXPORTER_VERSION) ]; then :; else \
+	  printf '\033[1m==> %s\033[0m\n' "building statsd_exporter $(STATSD_EXPORTER_VERSION) from its Go module"; \
+	  [ -x "$(GO)" ] || { echo "error: the Go toolchain (go) is needed to build statsd_exporter" >&2; exit 1; }; \
+	  GOBIN=$(LOCAL)/tools/bin $(GO) install github.com/prometheus/statsd_exporter@$(STATSD_EXPORTER_VERSION); \
+	fi
 
 .PHONY: airflow-setup
 airflow-setup: setup $(AIRFLOW_VENV)/.synced ## Install Airflow and migrate its local metadata DB (SQLite under the state dir).
