@@ -37,6 +37,11 @@ def _tripclick(*args: str, env: dict[str, str] | None = None, timeout: float = 9
 
 
 @pytest.fixture(scope="session")
+def sample_date() -> str:
+    return SAMPLE_DATE
+
+
+@pytest.fixture(scope="session")
 def gold_schema(stack_services):
     """The gold schema after ``tripclick gold migrate``; yields a connection to it."""
     _tripclick("gold", "migrate")

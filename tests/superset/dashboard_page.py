@@ -30,6 +30,15 @@ CHARTS = {
         "Top documents, last hour",
         "Clinical areas, last 24 hours",
     ],
+    "tripclick-operations": [
+        "Stage times",
+        "Failed stage runs",
+        "Records per layer",
+        "Quarantine rate",
+        "Checks, latest day",
+        "Check outcomes per day",
+        "Reconciliation",
+    ],
 }
 # Superset renders a failed chart as an error alert inside the chart's holder.
 ERROR_SELECTOR = ".error-alert, .ant-alert-error, [data-test='error-tooltip']"

@@ -42,3 +42,47 @@ def test_live_dashboard_renders_without_errors(superset, live_marts, capsys):
     assert sorted(names) == sorted(CHARTS["tripclick-live"])
     charts = len(CHARTS["tripclick-live"])
     assert len(data_calls) >= charts and all(status == 200 for _, status in data_calls), data_calls
+
+
+def _table(page, chart: str) -> tuple[list[str], list[list[str]]]:
+    """A table chart's header and rows, as the cells' text."""
+    holder = f"[data-test-chart-name='{chart}'] table"
+    header = page.eval_on_selector_all(
+        f"{holder} thead th", "els => els.map(e => e.innerText.trim())"
+    )
+    rows = page.eval_on_selector_all(
+        f"{holder} tbody tr",
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(c => c.innerText.trim()))",
+    )
+    return header, rows
+
+
+def test_operations_dashboard_renders_without_errors(superset, gold_marts, capsys):
+    with gold_marts.cursor() as cur:
+        cur.execute(
+            "SELECT check_name, outcome FROM gold.dq_results "
+            "WHERE event_date = (SELECT max(event_date) FROM gold.dq_results)"
+        )
+        checks = dict(cur.fetchall())
+    gold_marts.rollback()
+    assert "volume_vs_trailing_7d" in checks
+
+    with _open(superset, "tripclick-operations", capsys) as (page, data_calls):
+        names, errors = chart_names_and_errors(page)
+        stages = page.query_selector_all(
+            "[data-test-chart-name='Stage times'] [data-test='slice-container'] canvas"
+        )
+        header, table = _table(page, "Checks, latest day")
+        _, reconciliation = _table(page, "Reconciliation")
+
+    assert errors == []
+    assert sorted(names) == sorted(CHARTS["tripclick-operations"])
+    charts = len(CHARTS["tripclick-operations"])
+    assert len(data_calls) >= charts and all(status == 200 for _, status in data_calls), data_calls
+    assert stages, "the stage times chart drew nothing"
+    # Every check of the newest checked day is a row of the table, with its outcome.
+    assert header[:2] == ["Check", "Outcome"], header
+    assert {row[0]: row[1] for row in table} == checks, table
+    severity = [{"error": 1, "warning": 2, "pass": 3}[row[1]] for row in table]
+    assert severity == sorted(severity), table  # errors, then warnings, then passes
+    assert reconciliation and {row[1] for row in reconciliation} <= {"passed", "failed"}

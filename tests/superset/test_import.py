@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -78,7 +79,7 @@ def _chart_data(api, superset) -> dict[str, dict]:
 
 def test_every_chart_returns_rows(superset, api, gold_marts, live_marts):
     answers = _chart_data(api, superset)
-    assert len(answers) == 10
+    assert len(answers) == 17
     for name, answer in answers.items():
         for result in answer["result"]:
             assert result.get("error") is None, f"{name}: {result['error']}"
@@ -106,3 +107,84 @@ def test_every_chart_returns_rows(superset, api, gold_marts, live_marts):
         (live_clicks,) = cur.fetchone()
     traffic = answers["charts/live_traffic_per_minute.yaml"]["result"][0]["data"]
     assert sum(row["clicks"] for row in traffic) == live_clicks
+
+
+def _dataset_rows(conn, name: str) -> list[dict]:
+    """The rows of the bundle's virtual dataset ``name``, read straight from PostgreSQL."""
+    (dataset,) = [
+        d for d in bundle.of_kind(bundle.load(), "datasets").values() if d["table_name"] == name
+    ]
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({dataset['sql']}) AS virtual_table")
+        names = [d.name for d in cur.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    conn.rollback()
+    return rows
+
+
+def _epoch_ms(day: dt.date) -> int:
+    """A date as Superset's data API returns a temporal column: ms since the epoch (UTC)."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def test_operations_charts_show_the_runs_and_checks(superset, api, gold_marts, sample_date):
+    # The sample day's run wrote its stage times and its checks.
+    with gold_marts.cursor() as cur:
+        cur.execute(
+            "SELECT array_agg(DISTINCT stage ORDER BY stage) FROM gold.stage_runs "
+            "WHERE event_date = %s",
+            (sample_date,),
+        )
+        (stages,) = cur.fetchone()
+        cur.execute("SELECT count(*) FROM gold.dq_results WHERE event_date = %s", (sample_date,))
+        (checks,) = cur.fetchone()
+    gold_marts.rollback()
+    assert {"produce", "silver", "bronze", "gold", "reconcile"} <= set(stages or [])
+    assert checks > 0
+
+    answers = _chart_data(api, superset)
+    data = {name: answer["result"][0]["data"] for name, answer in answers.items()}
+    # Each chart against the same rows read from PostgreSQL (the newest day decides them).
+    runs = _dataset_rows(gold_marts, "ops_stage_runs")
+    stage_times = data["charts/ops_stage_times.yaml"]
+    assert {r["stage"] for r in stage_times} == {r["stage"] for r in runs}
+    assert sum(r["seconds"] for r in stage_times) == pytest.approx(sum(r["seconds"] for r in runs))
+    (failures,) = data["charts/ops_failed_stage_runs.yaml"]
+    assert failures["failed_runs"] == sum(r["failed_runs"] for r in runs)
+
+    days = _dataset_rows(gold_marts, "ops_reconciliation")
+    layers = data["charts/ops_records_per_layer.yaml"]
+    assert sum(r["kafka"] for r in layers) == sum(d["kafka_records"] for d in days) > 0
+    assert sum(r["gold"] for r in layers) == sum(d["gold_total_events"] or 0 for d in days)
+    rates = {r["event_date"]: r["quarantine_rate"] for r in data["charts/ops_quarantine_rate.yaml"]}
+    assert rates == {
+        _epoch_ms(d["event_date"]): (
+            pytest.approx(d["quarantine_distinct"] / d["bronze_distinct"])
+            if d["bronze_distinct"]
+            else None
+        )
+        for d in days
+    }
+    reconciliation = data["charts/ops_reconciliation.yaml"]
+    assert [r["result"] for r in reconciliation] == [
+        d["result"] for d in sorted(days, key=lambda d: d["event_date"], reverse=True)
+    ]
+
+    latest = _dataset_rows(gold_marts, "ops_dq_results_latest_day")
+    table = data["charts/ops_checks_latest_day.yaml"]
+    assert sorted(r["check_name"] for r in table) == sorted(r["check_name"] for r in latest)
+    assert "volume_vs_trailing_7d" in {r["check_name"] for r in table}
+    severity = {"error": 1, "warning": 2, "pass": 3}
+    order = [(severity[r["outcome"]], r["check_name"]) for r in table]
+    assert order == sorted(order)  # errors, then warnings, then passes
+
+    outcomes = _dataset_rows(gold_marts, "ops_dq_results")
+    per_day: dict[tuple[int, str], int] = {
+        (r["event_date"], r["outcome"]): r["checks"] for r in data["charts/ops_check_outcomes.yaml"]
+    }
+    expected: dict[tuple[int, str], int] = {}
+    for r in outcomes:
+        key = (_epoch_ms(r["event_date"]), r["outcome"])
+        expected[key] = expected.get(key, 0) + 1
+    assert per_day == expected
+    assert sum(per_day.values()) == len(outcomes) > 0
