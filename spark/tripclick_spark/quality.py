@@ -154,7 +154,7 @@ def _result(check: dict[str, Any]) -> CheckResult:
 
 
 def staged_or_published(settings: Settings, event_date: str) -> str:
-    """``staged`` when a load has staged the date, else ``published``; neither raises."""
+    """``staged`` when a load has staged the date, else ``published``; raises when neither."""
     if gold_db.total_events(settings, event_date, staged=True) is not None:
         return "staged"
     if gold_db.total_events(settings, event_date) is not None:
