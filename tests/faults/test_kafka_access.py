@@ -52,7 +52,10 @@ def acl_broker(settings: config.Settings, tmp_path_factory):
         kafka_ssl_ca=str(platform_ca),
         kafka_ssl_keystore=str(keystores[ADMIN]),
     )
-    broker = Kafka(admin, broker_keystore, clients_ca, super_users=(BROKER, ADMIN))
+    # Its own metrics port too: the shared broker's JMX agent holds the default one.
+    broker = Kafka(
+        admin, broker_keystore, clients_ca, super_users=(BROKER, ADMIN), metrics_port=free_port()
+    )
     try:
         broker.start()
         stack.ensure_topic(admin)

@@ -44,7 +44,8 @@ def tls_broker(settings: config.Settings, tmp_path_factory):
         kafka_security_protocol="SSL",
         kafka_ssl_ca=str(ca_path),
     )
-    broker = Kafka(tls_settings, tls_keystore=keystore)
+    # Its own metrics port too: the shared broker's JMX agent holds the default one.
+    broker = Kafka(tls_settings, tls_keystore=keystore, metrics_port=free_port())
     try:
         broker.start()
         # The local stack's own admin (kafka-python) creates the topic, over TLS too.
