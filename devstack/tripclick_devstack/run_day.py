@@ -230,11 +230,7 @@ def _run_stages(result, settings, paths, spark, max_offsets_per_trigger, produce
         )
         result.reconciliation = {"passed": False, "error": str(err)}
         raise
-    warnings = [
-        c["check_name"]
-        for c in result.reconciliation["quality"]["checks"]
-        if c["outcome"] == "warning"
-    ]
+    warnings = quality.warned(result.reconciliation["quality"])
     note = "passed, quality gates passed" + (
         f" (warnings: {', '.join(warnings)})" if warnings else ""
     )

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tripclick.config import Settings
+from tripclick_spark import gold_db
 
 JOB = "tripclick_pipeline"
 # A gateway that does not answer must not hold a stage up.
@@ -126,8 +127,16 @@ def quality_gate(settings: Settings, event_date: str, outcomes: list[str]) -> bo
     return push(settings, {"event_date": event_date}, gauges)
 
 
-def published(settings: Settings, newest: str) -> bool:
-    """The newest published date, as Unix seconds of its 00:00 UTC (DayNotPublished)."""
+def published(settings: Settings) -> bool:
+    """The newest published date, as Unix seconds of its 00:00 UTC (DayNotPublished).
+
+    Read from gold only when there is a gateway to push it to.
+    """
+    if not settings.pushgateway:
+        return False
+    newest = gold_db.newest_published(settings)
+    if newest is None:
+        return False
     midnight = dt.datetime.fromisoformat(newest).replace(tzinfo=dt.UTC)
     gauge = (
         "tripclick_last_published_date_seconds",

@@ -276,6 +276,11 @@ def gate(spark, settings: Settings, event_date: str, checked: str = "staged") ->
     return report
 
 
+def warned(checked: dict[str, Any]) -> list[str]:
+    """The names of the warning checks of a report in its :meth:`Report.as_dict` form."""
+    return [c["check_name"] for c in checked["checks"] if c["outcome"] == "warning"]
+
+
 def lines(report: Report) -> list[str]:
     """The report as the CLI prints it: one line per check, then the verdict."""
     out = [f"{'check':<30} {'dataset':<24} {'outcome':<8} value"]

@@ -59,7 +59,7 @@ def check_and_publish(spark: SparkSession, settings: Settings, event_date: str) 
     """Run the staged day's quality gates, then publish it; an error raises first."""
     checked = quality.gate(spark, settings, event_date).as_dict()
     gold_db.publish(settings, event_date)
-    figures.published(settings, gold_db.newest_published(settings) or event_date)
+    figures.published(settings)
     return checked
 
 
@@ -102,7 +102,7 @@ def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) 
         print(f"gold {args.date}: {name:<24} {n} rows")
     if "reconciliation" in result:
         checks = result["reconciliation"]["quality"]["checks"]
-        warned = [c["check_name"] for c in checks if c["outcome"] == "warning"]
+        warned = quality.warned(result["reconciliation"]["quality"])
         print(
             f"gold {args.date}: reconciliation passed, {len(checks)} quality checks passed"
             + (f" ({len(warned)} warnings: {', '.join(warned)})" if warned else "")
