@@ -11,10 +11,18 @@ Zipf-skewed document popularity, clinical areas and queries from
 window (default 15:00-16:00 in the configured time zone) on top of a diurnal curve.
 Exact numbers of duplicate lines (a click logged twice) and malformed lines can be
 injected; ``records`` counts every line written.
+
+History (:func:`generate_days`): N consecutive days whose sizes follow a weekly shape,
+over one document catalog (so the popular documents stay popular from day to day), each
+day with a seed of its own derived from the base seed and its date. Anomalous sessions
+(a burst of clicks from one session inside one click minute, like a scraper) can be added
+to any day, so the live anomaly mart has something to find.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import heapq
 import json
 import math
@@ -39,6 +47,16 @@ ZIPF_EXPONENT = 1.1
 # Share of UTC hours in the day's traffic outside the window (a generic diurnal curve).
 HOURLY_WEIGHTS = [2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 9, 9, 8, 8, 9, 9, 8, 7, 6, 5, 4, 4, 3, 2]
 SESSION_ALPHABET = "abcdefghijklmnopqrstuvwxyz012345"  # ASP.NET session ids, as in the logs
+# Day sizes Monday..Sunday relative to the requested size (mean 1.0): the weekend dip of a
+# clinicians' search engine used mostly at work.
+WEEKLY_SHAPE = (1.14, 1.16, 1.14, 1.10, 1.02, 0.71, 0.73)
+MAX_DAYS = 366
+# An anomalous session: 24-70 clicks 300-700 ms apart, all inside one click minute, so a
+# per-minute count over 20 clicks finds each one; above 50 clicks it is critical (the
+# original project's WARNING / CRITICAL split).
+BURST_CLICKS = (24, 70)
+BURST_CRITICAL_OVER = 50
+BURST_GAP_MS = (300, 700)
 MALFORMED_KINDS = (
     "truncated",
     "no_session_id",
@@ -65,6 +83,10 @@ class DaySpec:
     window_minutes: int = 60
     peak_share: float = 0.35
     with_event_time: bool = False
+    anomalous_sessions: int = 0
+    # A history's days share one catalog: its seed and size (default: this day's own).
+    catalog_seed: int | None = None
+    catalog_size: int | None = None
 
     def counts(self) -> tuple[int, int, int]:
         """(unique valid clicks, duplicate lines, malformed lines); they add up to records."""
@@ -86,6 +108,16 @@ class DaySpec:
             raise UserError(
                 "duplicate and malformed rates are too high: at least half the lines must be valid clicks"
             )
+        if self.anomalous_sessions < 0:
+            raise UserError(
+                f"--anomalous-sessions {self.anomalous_sessions}: give 0 or more sessions a day"
+            )
+        need = self.anomalous_sessions * BURST_CLICKS[1] + 1
+        if self.anomalous_sessions and valid < need:
+            raise UserError(
+                f"--anomalous-sessions {self.anomalous_sessions} needs at least {need:,} clicks "
+                f"on {self.day} ({valid:,} asked); give more --records or fewer sessions"
+            )
         if not 1 <= self.window_minutes <= 24 * 60:
             raise UserError(f"--window-minutes {self.window_minutes}: give 1..1440")
         try:
@@ -105,6 +137,8 @@ class GenerateSummary:
     malformed: int = 0
     sessions: int = 0
     lines_per_file: list[int] = field(default_factory=list)
+    # Clicks of each anomalous session (burst), in the order they were drawn.
+    anomalous: list[int] = field(default_factory=list)
 
 
 def file_name(day: date, server: int) -> str:
@@ -221,26 +255,58 @@ def _query(rng: random.Random, main: str) -> str:
     return query
 
 
-def _sessions(spec: DaySpec, rng: random.Random, catalog: _Catalog, lengths: list[int]) -> Iterator:
+def burst_sizes(rng: random.Random, k: int) -> list[int]:
+    """Clicks of each of ``k`` anomalous sessions; about one in four is critical (over 50)."""
+    critical = (k + 2) // 4
+    low, high = BURST_CLICKS
+    sizes = [rng.randint(BURST_CRITICAL_OVER + 1, high) for _ in range(critical)]
+    sizes += [rng.randint(low, BURST_CRITICAL_OVER) for _ in range(k - critical)]
+    rng.shuffle(sizes)
+    return sizes
+
+
+def _burst_plans(
+    rng: random.Random, sizes: list[int]
+) -> list[tuple[int, list[int], random.Random]]:
+    """Each burst starts in a minute of a busy hour and ends inside that same minute."""
+    plans = []
+    for n in sizes:
+        gaps = [rng.randint(*BURST_GAP_MS) for _ in range(n - 1)]
+        minute = rng.choices(range(24), weights=HOURLY_WEIGHTS)[0] * 60 + rng.randrange(60)
+        start = minute * 60_000 + rng.randrange(60_000 - sum(gaps))
+        plans.append((start, gaps, rng))
+    return plans
+
+
+def _sessions(
+    spec: DaySpec,
+    rng: random.Random,
+    catalog: _Catalog,
+    lengths: list[int],
+    bursts: list | None = None,
+) -> Iterator:
     """Yield each session's clicks [(click_ms, seq, server, record dict)], sessions in start order."""
     day_ms = int(datetime.combine(spec.day, time(0), UTC).timestamp()) * 1000
     window_ms = window_offset_ms(spec)
-    plans = []
+    plans: list = []
     for n in lengths:
         start = _start_offset(rng, spec, window_ms)
         gaps = [max(MIN_GAP_MS, int(rng.expovariate(1 / MEAN_GAP_MS))) for _ in range(n - 1)]
         # Keep the whole session inside the day by moving it earlier when needed.
-        plans.append((min(start, DAY_MS - 1 - sum(gaps)), gaps))
+        plans.append((min(start, DAY_MS - 1 - sum(gaps)), gaps, None))
+    # Bursts draw from their own generator, so the ordinary sessions stay what they were.
+    plans += bursts or []
     plans.sort(key=lambda plan: plan[0])
     seq = 0
-    for start, gaps in plans:
+    for start, gaps, own in plans:
+        r = own or rng
         n = len(gaps) + 1
-        sid = "".join(rng.choices(SESSION_ALPHABET, k=24))
-        ranks = catalog.draw(rng, n)
-        query = _query(rng, catalog.meta(ranks[0])["main"])
+        sid = "".join(r.choices(SESSION_ALPHABET, k=24))
+        ranks = catalog.draw(r, n)
+        query = _query(r, catalog.meta(ranks[0])["main"])
         results: list[int] = []
-        if rng.random() < 0.4:
-            results = [catalog.doc_id(r) for r in catalog.draw(rng, rng.randint(5, 20))]
+        if r.random() < 0.4:
+            results = [catalog.doc_id(x) for x in catalog.draw(r, r.randint(5, 20))]
         server = server_of(sid, spec.servers)
         at = day_ms + start
         clicks = []
@@ -315,15 +381,22 @@ def generate_day(spec: DaySpec, out_dir: Path) -> GenerateSummary:
     paths = [out_dir / file_name(spec.day, s) for s in range(spec.servers)]
     rng = random.Random(spec.seed)
     n_valid, n_dup, n_bad = spec.counts()
-    catalog = _Catalog(spec.seed, max(200, n_valid // 3))
+    catalog = _Catalog(
+        spec.seed if spec.catalog_seed is None else spec.catalog_seed,
+        spec.catalog_size or max(200, n_valid // 3),
+    )
     summary = GenerateSummary(files=paths, lines_per_file=[0] * spec.servers)
     # Separate generators, so the rates do not change the clicks themselves.
     pick = random.Random(spec.seed + 1)
     dups_left, bad_left, valid_left = n_dup, n_bad, n_valid
-    lengths = _session_lengths(rng, n_valid)
+    burst_rng = random.Random(spec.seed + 2)
+    sizes = burst_sizes(burst_rng, spec.anomalous_sessions)
+    bursts = _burst_plans(burst_rng, sizes)
+    lengths = _session_lengths(rng, n_valid - sum(sizes))
     outs = [open(p, "wb") for p in paths]  # noqa: SIM115 - closed in finally
     try:
-        for at, _, server, record in _in_time_order(_sessions(spec, rng, catalog, lengths)):
+        sessions = _sessions(spec, rng, catalog, lengths, bursts)
+        for at, _, server, record in _in_time_order(sessions):
             lines = [_encode(record, spec.with_event_time, at)]
             # Selection sampling: exactly n_dup / n_bad of the n_valid clicks are chosen.
             if dups_left and pick.random() * valid_left < dups_left:
@@ -343,5 +416,45 @@ def generate_day(spec: DaySpec, out_dir: Path) -> GenerateSummary:
             out.close()
     summary.valid, summary.duplicates, summary.malformed = n_valid, n_dup, n_bad
     summary.lines = n_valid + n_dup + n_bad
-    summary.sessions = len(lengths)
+    summary.sessions = len(lengths) + len(sizes)
+    summary.anomalous = sizes
     return summary
+
+
+def day_seed(seed: int, day: date) -> int:
+    """A history day's seed: a stable function of the base seed and the date alone."""
+    digest = hashlib.blake2b(f"{seed}:{day.isoformat()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def history_specs(spec: DaySpec, days: int) -> list[DaySpec]:
+    """The ``days`` consecutive days from ``spec.day``, sized by WEEKLY_SHAPE.
+
+    ``spec.records`` is the mean day's size; every day draws from the catalog of ``spec``.
+    """
+    if not 1 <= days <= MAX_DAYS:
+        raise UserError(f"--days {days}: give 1..{MAX_DAYS} consecutive days")
+    spec.check()
+    catalog_size = spec.catalog_size or max(200, spec.counts()[0] // 3)
+    specs = []
+    for i in range(days):
+        d = spec.day + timedelta(days=i)
+        specs.append(
+            dataclasses.replace(
+                spec,
+                day=d,
+                records=max(1, round(spec.records * WEEKLY_SHAPE[d.weekday()])),
+                seed=day_seed(spec.seed, d),
+                catalog_seed=spec.seed if spec.catalog_seed is None else spec.catalog_seed,
+                catalog_size=catalog_size,
+            )
+        )
+    return specs
+
+
+def generate_days(spec: DaySpec, days: int, out_dir: Path) -> list[GenerateSummary]:
+    """Write ``days`` consecutive days from ``spec.day`` into ``out_dir``, one file set a day."""
+    specs = history_specs(spec, days)
+    for s in specs:
+        s.check()  # refuse before writing anything
+    return [generate_day(s, out_dir) for s in specs]

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
+import subprocess
+import sys
 from datetime import date, time
 
 import pytest
 
 from tripclick.errors import UserError
 from tripclick.events import Event, Rejection, parse_line
-from tripclick.generator import DaySpec, generate_day, server_of
+from tripclick.generator import (
+    BURST_CRITICAL_OVER,
+    WEEKLY_SHAPE,
+    DaySpec,
+    generate_day,
+    generate_days,
+    server_of,
+)
 
 DAY = date(2016, 1, 1)
 
@@ -123,3 +133,106 @@ def test_preprocessed_shape_on_request(tmp_path):
 def test_bad_specs_are_user_errors(spec, tmp_path):
     with pytest.raises(UserError):
         generate_day(spec, tmp_path)
+
+
+# Digests of single days taken before history and anomalous sessions existed: adding them
+# must not move a byte of a day asked for without them.
+@pytest.mark.parametrize(
+    ("spec", "digest"),
+    [
+        (
+            DaySpec(DAY, 5_000, seed=42),
+            "bf8b59a3d05c23a027f9cab7873b5ba875d59f6eb2afd7662bfe867486b38a0a",
+        ),
+        (
+            DaySpec(DAY, 3_000, seed=11, servers=3, duplicate_rate=0.05, malformed_rate=0.05),
+            "6a3ae60da1f505e655703d3ecb94470b23d64cc887c0d3397a8afb49de0a9cd2",
+        ),
+    ],
+)
+def test_a_single_day_is_unchanged(spec, digest, tmp_path):
+    summary = generate_day(spec, tmp_path)
+    assert hashlib.sha256(b"".join(p.read_bytes() for p in summary.files)).hexdigest() == digest
+
+
+MONDAY = date(2016, 1, 4)
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    """A week from a Monday, 4 anomalous sessions a day; the events of each day."""
+    out = tmp_path_factory.mktemp("week")
+    summaries = generate_days(DaySpec(MONDAY, 6_000, seed=5, anomalous_sessions=4), 7, out)
+    events = [
+        [e for e in (parse_line(line) for _, line in read_all(s)) if isinstance(e, Event)]
+        for s in summaries
+    ]
+    return out, summaries, events
+
+
+def test_each_day_has_exactly_k_bursts_in_one_minute(week):
+    _, summaries, days = week
+    for summary, events in zip(summaries, days, strict=True):
+        per_minute = collections.Counter((e.session_id, e.click_ms // 60_000) for e in events)
+        bursts = sorted(n for n in per_minute.values() if n > 20)
+        assert bursts == sorted(summary.anomalous)
+        assert len(bursts) == 4 and all(24 <= n <= 70 for n in bursts)
+        # Each burst session clicks nowhere else: the whole session is the burst.
+        sessions = collections.Counter(e.session_id for e in events)
+        burst_sessions = {s for (s, _), n in per_minute.items() if n > 20}
+        assert sorted(sessions[s] for s in burst_sessions) == bursts
+        assert {e.event_date for e in events} == {summary.files[0].name[:10]}
+    sizes = [n for s in summaries for n in s.anomalous]
+    critical = sum(n > BURST_CRITICAL_OVER for n in sizes)
+    assert critical == 7  # one in four of the 28
+
+
+def test_a_week_follows_the_weekly_shape(week):
+    _, summaries, _ = week
+    names = [s.files[0].name for s in summaries]
+    assert names[0] == "2016-01-04_part-000.jsonl" and names[-1] == "2016-01-10_part-000.jsonl"
+    lines = [s.lines for s in summaries]
+    assert lines == [round(6_000 * f) for f in WEEKLY_SHAPE]
+    weekday_mean = sum(lines[:5]) / 5
+    assert max(lines[5:]) < 0.7 * weekday_mean  # the weekend dip
+    assert abs(sum(lines) / 7 - 6_000) < 1
+
+
+def test_days_share_the_popular_documents(week):
+    _, _, days = week
+    tops = [
+        {d for d, _ in collections.Counter(e.document_id for e in ev).most_common(10)}
+        for ev in days
+    ]
+    # The same catalog: most of one day's ten most clicked documents are every day's.
+    assert all(len(tops[0] & top) >= 6 for top in tops[1:])
+    titles = [{e.document_id: e.title for e in ev} for ev in days]
+    shared = set(titles[0]) & set(titles[6])
+    assert shared and all(titles[0][d] == titles[6][d] for d in shared)
+
+
+def test_history_is_byte_identical_on_a_rerun(week, tmp_path):
+    _, summaries, _ = week
+    again = generate_days(DaySpec(MONDAY, 6_000, seed=5, anomalous_sessions=4), 7, tmp_path)
+    for a, b in zip(summaries, again, strict=True):
+        assert [p.read_bytes() for p in a.files] == [p.read_bytes() for p in b.files]
+    # Each day draws its own clicks: no two days are the same.
+    assert len({s.files[0].read_bytes() for s in summaries}) == 7
+
+
+@pytest.mark.parametrize("days", ["0", "367", "-3"])
+def test_bad_days_are_refused_in_one_line(days, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "tripclick.cli", "generate", "--date", "2016-01-04",
+         "--records", "100", "--days", days, "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr == f"tripclick generate: error: --days {days}: give 1..366 consecutive days\n"
+    assert not list(tmp_path.iterdir())
+
+
+def test_too_many_anomalous_sessions_for_the_day_are_refused(tmp_path):
+    with pytest.raises(UserError, match="--anomalous-sessions 10 needs at least 701 clicks"):
+        generate_days(DaySpec(MONDAY, 800, anomalous_sessions=10), 7, tmp_path)
+    assert not list(tmp_path.iterdir())

@@ -10,7 +10,7 @@ from tripclick import config
 from tripclick.commands import ExamplesFormatter
 from tripclick.contract import canonical_date
 from tripclick.errors import UserError
-from tripclick.generator import DaySpec, generate_day
+from tripclick.generator import MAX_DAYS, DaySpec, generate_day, generate_days
 from tripclick.timeshift import parse_hhmm
 
 EXAMPLES = """\
@@ -19,6 +19,9 @@ examples:
       two files, data/day/2016-01-01_part-000.jsonl and ..._part-001.jsonl
   tripclick generate --date 2016-01-01 --records 1000000 --duplicate-rate 0.01 \\
       --malformed-rate 0.001 --seed 7 --out /tmp/big-day
+  tripclick generate --date 2016-01-04 --days 7 --records 20000 \\
+      --anomalous-sessions 4 --out data/week
+      a week from Monday 2016-01-04: 22,800 lines on Monday ... 14,200 on Saturday
 
 The same arguments always write byte-identical files. Feed them to
 `tripclick produce --input FILE ...`.
@@ -38,9 +41,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=ExamplesFormatter,
     )
-    p.add_argument("--date", required=True, help="the UTC day of the clicks, YYYY-MM-DD")
     p.add_argument(
-        "--records", type=int, required=True, help="lines to write in total (all servers)"
+        "--date",
+        required=True,
+        help="the UTC day of the clicks, YYYY-MM-DD (with --days: the first day)",
+    )
+    p.add_argument(
+        "--records",
+        type=int,
+        required=True,
+        help="lines to write in total (all servers); with --days, an average day's lines",
+    )
+    p.add_argument(
+        "--days",
+        type=int,
+        help=(
+            f"write this many consecutive days from --date (1..{MAX_DAYS}), sized by a "
+            "weekly shape with a weekend dip, over one document catalog"
+        ),
+    )
+    p.add_argument(
+        "--anomalous-sessions",
+        type=int,
+        default=0,
+        metavar="K",
+        help=(
+            "add K sessions a day that click 24-70 times inside one minute, about one in "
+            "four over 50 (default 0)"
+        ),
     )
     p.add_argument("--out", type=Path, required=True, help="folder for the files (created)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
@@ -97,12 +125,19 @@ def _generate(args: argparse.Namespace) -> int:
         window_minutes=args.window_minutes,
         peak_share=args.peak_share,
         with_event_time=args.with_event_time,
+        anomalous_sessions=args.anomalous_sessions,
     )
-    summary = generate_day(spec, args.out)
-    for path, n in zip(summary.files, summary.lines_per_file, strict=True):
-        print(f"{path}  {n:,} lines")
-    print(
-        f"{summary.lines:,} lines: {summary.valid:,} clicks in {summary.sessions:,} sessions, "
-        f"{summary.duplicates:,} duplicates, {summary.malformed:,} malformed"
-    )
+    if args.days is None:
+        summaries = [generate_day(spec, args.out)]
+    else:
+        summaries = generate_days(spec, args.days, args.out)
+    for summary in summaries:
+        for path, n in zip(summary.files, summary.lines_per_file, strict=True):
+            print(f"{path}  {n:,} lines")
+        anomalous = f", {len(summary.anomalous)} anomalous" if summary.anomalous else ""
+        print(
+            f"{summary.lines:,} lines: {summary.valid:,} clicks in {summary.sessions:,} "
+            f"sessions{anomalous}, {summary.duplicates:,} duplicates, "
+            f"{summary.malformed:,} malformed"
+        )
     return 0
