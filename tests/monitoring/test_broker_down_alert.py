@@ -15,21 +15,17 @@ import http.server
 import json
 import queue
 import re
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tripclick import config
-from tripclick.errors import UserError
 from tripclick_devstack.stack import monitoring
 from tripclick_devstack.stack.kafka import Kafka
-from tripclick_devstack.stack.monitoring import RULES_DIR, MonitoringSettings, Prometheus
+from tripclick_devstack.stack.monitoring import MonitoringSettings, Prometheus
 from tripclick_spark import figures
 
 pytestmark = pytest.mark.slow
@@ -38,45 +34,17 @@ REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _rule(name: str) -> dict:
-    for path in sorted(RULES_DIR.glob("*.yml")):
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            for rule in group["rules"]:
-                if rule.get("alert") == name:
-                    return rule
-    raise AssertionError(f"no rule {name} in {RULES_DIR}")
-
-
 def _seconds(duration: str) -> int:
     value, unit = re.fullmatch(r"(\d+)([smh])", duration).groups()
     return int(value) * {"s": 1, "m": 60, "h": 3600}[unit]
 
 
-def _wait(what: str, check, timeout: float):
-    """Poll ``check`` until it returns something true; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"{what}: not within {timeout:.0f}s")
-
-
 @pytest.fixture(scope="module")
-def binaries() -> None:
-    for binary, target in (
+def binaries(require_binaries) -> None:
+    require_binaries(
         ("prometheus", "prometheus-package"),
         ("prometheus-alertmanager", "alertmanager-package"),
-    ):
-        if shutil.which(binary) is None:
-            pytest.fail(f"{binary} is not installed: run make {target} (make test runs it)")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +94,17 @@ class Monitored:
 
 
 @pytest.fixture(scope="module")
-def monitored(binaries, webhook, tmp_path_factory) -> Iterator[Monitored]:
+def monitored(binaries, webhook, tmp_path_factory, free_port, start_services) -> Monitored:
     """Broker, Alertmanager, Pushgateway and Prometheus of the module's own; all stopped
     at the end."""
     url, received = webhook
     home = tmp_path_factory.mktemp("monitored")
-    port = _free_port()
+    port = free_port()
     m = MonitoringSettings(
-        kafka_metrics_port=_free_port(),
-        prometheus_port=_free_port(),
-        alertmanager_port=_free_port(),
-        pushgateway_port=_free_port(),
+        kafka_metrics_port=free_port(),
+        prometheus_port=free_port(),
+        alertmanager_port=free_port(),
+        pushgateway_port=free_port(),
         interval="1s",
         group_wait="1s",
         webhook_url=url,
@@ -145,34 +113,25 @@ def monitored(binaries, webhook, tmp_path_factory) -> Iterator[Monitored]:
         config.load(),
         home=home,
         kafka_port=port,
-        kafka_controller_port=_free_port(),
+        kafka_controller_port=free_port(),
         kafka_bootstrap=f"{HOST}:{port}",
         kafka_heap="384m",
         kafka_security_protocol="PLAINTEXT",
         pushgateway=f"{HOST}:{m.pushgateway_port}",
     )
     broker = Kafka(settings, metrics_port=m.kafka_metrics_port)
-    started = []
-    try:
-        for svc in (broker, *monitoring.services(settings, m)):
-            svc.start()
-            started.append(svc)
-        yield Monitored(settings, broker, started[-1], received)
-    except UserError as err:
-        pytest.fail(f"the monitored broker did not start: {err}")
-    finally:
-        for svc in reversed(started):
-            svc.stop()
+    started = start_services(broker, *monitoring.services(settings, m))
+    return Monitored(settings, broker, started[-1], received)
 
 
-def test_pushed_failed_reconciliation_fires_reconciliation_failed(monitored) -> None:
+def test_pushed_failed_reconciliation_fires_reconciliation_failed(monitored, wait_for) -> None:
     # The stages' own pushing code (tripclick_spark.figures), through the Pushgateway.
     assert figures.push(
         monitored.settings,
         {"event_date": "2024-06-01"},
         [("tripclick_reconciliation_passed", "test", {}, 0.0)],
     )
-    _, _, body, alert = _wait(
+    _, _, body, alert = wait_for(
         "a ReconciliationFailed notification at the webhook",
         lambda: monitored.arrived("ReconciliationFailed"),
         timeout=30,
@@ -184,9 +143,9 @@ def test_pushed_failed_reconciliation_fires_reconciliation_failed(monitored) -> 
     assert alert["annotations"]["runbook_url"] == "docs/runbook.md#reconciliationfailed"
 
 
-def test_stopping_the_broker_fires_kafka_broker_down(monitored) -> None:
+def test_stopping_the_broker_fires_kafka_broker_down(monitored, wait_for, alert_rule) -> None:
     broker, prometheus = monitored.broker, monitored.prometheus
-    rule = _rule("KafkaBrokerDown")
+    rule = alert_rule("KafkaBrokerDown")
     hold = _seconds(rule["for"])
 
     # Before: the scrape works, nothing is pending or firing for the broker, and the
@@ -196,8 +155,8 @@ def test_stopping_the_broker_fires_kafka_broker_down(monitored) -> None:
         alerts = [a for a in prometheus.alerts() if a["labels"]["alertname"] == "KafkaBrokerDown"]
         return bool(up) and not alerts
 
-    _wait("up{job='kafka'} == 1 and no KafkaBrokerDown", scraped_and_quiet, timeout=30)
-    [urp] = _wait(
+    wait_for("up{job='kafka'} == 1 and no KafkaBrokerDown", scraped_and_quiet, timeout=30)
+    [urp] = wait_for(
         "the under-replicated partitions gauge scraped",
         lambda: prometheus.query("kafka_server_replicamanager_underreplicatedpartitions"),
         timeout=15,
@@ -208,7 +167,7 @@ def test_stopping_the_broker_fires_kafka_broker_down(monitored) -> None:
     stopped_at = time.monotonic()
     assert broker.stop(), "the broker was not running"
 
-    at, path, body, alert = _wait(
+    at, path, body, alert = wait_for(
         "a KafkaBrokerDown notification at the webhook",
         lambda: monitored.arrived("KafkaBrokerDown"),
         timeout=hold + 60,

@@ -50,7 +50,7 @@ def _status(args: argparse.Namespace) -> int:
     print("\nmonitoring (tripclick monitoring up)")
     for r in stack.monitoring_status(config.load()):
         state = "up" if r.healthy else ("DOWN" if r.pid else "stopped")
-        print(f"{r.name:<12} {r.port:>6} {r.pid or '-':>8}  {state:<7} {r.log}")
+        print(f"{r.name:<17} {r.port:>6} {r.pid or '-':>8}  {state:<7} {r.log}")
     return 0 if all(r.healthy for r in rows) else 1
 
 
@@ -59,10 +59,10 @@ def _monitoring(args: argparse.Namespace) -> int:
     services = monitoring.services(settings)
     if args.action == "down":
         for svc in reversed(services):
-            print(f"{svc.name:<12} {'stopped' if svc.stop() else 'was not running'}")
+            print(f"{svc.name:<17} {'stopped' if svc.stop() else 'was not running'}")
         return 0
     for svc in services:
         print(
-            f"{svc.name:<12} {svc.ensure_started()} (http://127.0.0.1:{svc.port}/, log {svc.log_file})"
+            f"{svc.name:<17} {svc.ensure_started()} (http://127.0.0.1:{svc.port}/, log {svc.log_file})"
         )
     return 0
