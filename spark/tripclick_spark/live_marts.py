@@ -1,10 +1,15 @@
 """Near-real-time marts fed by the silver stream, one micro-batch at a time (ARCHITECTURE 3.5).
 
-Each micro-batch's valid, deduplicated clicks are aggregated in Spark into three small
-partial tables keyed by ``(event_date, batch_id, ...)``; the views of migration
-``V002__live_marts`` sum them for Superset: traffic per minute, top documents of the last
+Each micro-batch's valid, deduplicated clicks are aggregated in Spark into small partial
+tables keyed by ``(event_date, batch_id, ...)``. The views of migration ``V002__live_marts``
+sum the minute and hour partials for Superset: traffic per minute, top documents of the last
 hour, clinical-area trend over 24 h and anomalous sessions. Document minutes are kept
-for the batch's last hour only (:func:`last_hour`): no view reads older ones.
+for the batch's last hour only (:func:`last_hour`): no view reads older ones. The day
+partials (per session, document and clinical area; migration ``V008``) are what the
+serving layer's speed figures for a date not yet in gold are summed from (``V009``):
+exact for clicks, first/last clicks and titles; a distinct count (sessions of a document
+or an area, documents of a session) is distinct within a batch only, so its sum over
+batches over-counts what spans batches, which ``serving.speed_accuracy`` measures.
 
 Replay-safe: a batch re-run after a crash deletes its own ``(event_date, batch_id)`` rows
 and inserts the new ones in one transaction, one writer of a date at a time; a unique
@@ -49,6 +54,26 @@ PARTIALS: dict[str, tuple[str, ...]] = {
         "clicks",
     ),
     "live_area_hours": ("event_date", "batch_id", "clinical_area", "hour", "clicks"),
+    # The day-level partials the serving layer's speed figures are summed from (V008).
+    "live_session_days": (
+        "event_date",
+        "batch_id",
+        "session_id",
+        "clicks",
+        "documents",
+        "first_click_ts",
+        "last_click_ts",
+    ),
+    "live_document_days": (
+        "event_date",
+        "batch_id",
+        "document_id",
+        "title",
+        "last_click_ts",
+        "clicks",
+        "sessions",
+    ),
+    "live_area_days": ("event_date", "batch_id", "clinical_area", "clicks", "sessions"),
 }
 
 # Migrations applied by this process, per database: once, not on every batch.
@@ -88,6 +113,41 @@ def area_hours(clicks: DataFrame) -> DataFrame:
     )
 
 
+def session_days(clicks: DataFrame) -> DataFrame:
+    """Per session: clicks, distinct documents and first/last click (event time) of the batch."""
+    return clicks.groupBy("session_id").agg(
+        F.count(F.lit(1)).cast("int").alias("clicks"),
+        F.countDistinct("document_id").cast("int").alias("documents"),
+        F.min("event_ts").alias("first_click_ts"),
+        F.max("event_ts").alias("last_click_ts"),
+    )
+
+
+def document_days(clicks: DataFrame) -> DataFrame:
+    """Per document: the latest click's title and time, clicks and distinct sessions.
+
+    The latest click's time lets the serving layer pick the day's title across batches
+    as ``mart_popular_documents`` does (latest click, greatest title on a tie).
+    """
+    return clicks.groupBy("document_id").agg(
+        F.coalesce(F.max_by("title", F.struct("event_ts", "title")), F.lit("")).alias("title"),
+        F.max("event_ts").alias("last_click_ts"),
+        F.count(F.lit(1)).cast("int").alias("clicks"),
+        F.countDistinct("session_id").cast("int").alias("sessions"),
+    )
+
+
+def area_days(clicks: DataFrame) -> DataFrame:
+    """Per clinical area: clicks (once per click and area) and distinct sessions."""
+    tagged = clicks.select(
+        "session_id", F.explode(F.array_distinct("clinical_areas")).alias("clinical_area")
+    ).where(F.col("clinical_area").isNotNull())
+    return tagged.groupBy("clinical_area").agg(
+        F.count(F.lit(1)).cast("int").alias("clicks"),
+        F.countDistinct("session_id").cast("int").alias("sessions"),
+    )
+
+
 _MINUTE_US = 60_000_000
 
 
@@ -107,11 +167,14 @@ def last_hour(clicks: DataFrame) -> DataFrame:
 
 
 def partials(clicks: DataFrame, event_date: str, batch_id: int) -> dict[str, DataFrame]:
-    """The batch's three partial aggregates in the tables' column order."""
+    """The batch's partial aggregates in the tables' column order."""
     builders = {
         "live_session_minutes": session_minutes,
         "live_document_minutes": lambda batch: document_minutes(last_hour(batch)),
         "live_area_hours": area_hours,
+        "live_session_days": session_days,
+        "live_document_days": document_days,
+        "live_area_days": area_days,
     }
     out = {}
     for table, build in builders.items():

@@ -241,6 +241,64 @@ def test_two_batches_sum_like_one(spark, gold, stack_services):
     assert actual["live_traffic_per_minute"][1][1:] == (at(9, 0), 3, 2)
 
 
+def expected_day_partials(batches: dict[int, list]) -> dict[str, list[tuple]]:
+    """The day partials counted in Python from {batch_id: rows of ROWS' shape}."""
+    out: dict[str, list[tuple]] = {"sessions": [], "documents": [], "areas": []}
+    for batch_id, rows in sorted(batches.items()):
+        by_session, by_doc, by_area = (collections.defaultdict(list) for _ in range(3))
+        for row in rows:
+            e, s, d, _t, areas = row
+            by_session[s].append(row)
+            by_doc[d].append(row)
+            for a in set(areas):
+                by_area[a].append(row)
+        for s, rs in sorted(by_session.items()):
+            ts = [r[0] for r in rs]
+            out["sessions"].append(
+                (batch_id, s, len(rs), len({r[2] for r in rs}), min(ts), max(ts))
+            )
+        for d, rs in sorted(by_doc.items()):
+            e, _s, _d, title, _a = max(rs, key=lambda r: (r[0], r[3]))
+            out["documents"].append((batch_id, d, title, e, len(rs), len({r[1] for r in rs})))
+        for a, rs in sorted(by_area.items()):
+            out["areas"].append((batch_id, a, len(rs), len({r[1] for r in rs})))
+    return out
+
+
+def day_partials(conn) -> dict[str, list[tuple]]:
+    queries = {
+        "sessions": "select batch_id, session_id, clicks, documents, first_click_ts,"
+        " last_click_ts from gold.live_session_days where event_date = %s"
+        " order by batch_id, session_id",
+        "documents": "select batch_id, document_id, title, last_click_ts, clicks, sessions"
+        " from gold.live_document_days where event_date = %s order by batch_id, document_id",
+        "areas": "select batch_id, clinical_area, clicks, sessions from gold.live_area_days"
+        " where event_date = %s order by batch_id, clinical_area",
+    }
+    out = {}
+    with conn.cursor() as cur:
+        for name, sql in queries.items():
+            cur.execute(sql, (DAY,))
+            out[name] = cur.fetchall()
+    return out
+
+
+def test_day_partials_hold_each_batch_of_the_whole_day(spark, gold, stack_services):
+    batches = {1: ROWS[::2], 2: ROWS[1::2]}
+    for batch_id, rows in batches.items():
+        live_marts.write_batch(frame(spark, rows), stack_services, DAY, batch_id)
+    actual = day_partials(gold)
+    assert actual == expected_day_partials(batches)
+    # Spelled out once: Iron's 8:10 click is kept (the day, not the last hour), Aspirin (10)
+    # has the title of its latest click, and s3's two documents are in one batch.
+    assert (2, 13, "Iron", at(8, 10), 1, 1) in actual["documents"]
+    assert (1, 10, "Aspirin (2nd ed.)", at(9, 50, 30), 3, 3) in actual["documents"]
+    assert (1, "s3", 2, 2, at(9, 30), at(9, 50, 30)) in actual["sessions"]
+    # Replayed, a batch replaces its day rows too.
+    live_marts.write_batch(frame(spark, ROWS[1::2]), stack_services, DAY, 2)
+    assert day_partials(gold) == actual
+
+
 def test_batch_zero_starts_the_date_over(spark, gold, stack_services):
     live_marts.write_batch(frame(spark, ROWS[:3]), stack_services, DAY, 1)
     live_marts.write_batch(frame(spark, ROWS[3:]), stack_services, DAY, 2)
