@@ -369,6 +369,7 @@ class Exporter(_PrometheusServer):
         options: Sequence[str] = (),
         files: Mapping[str, dict] | None = None,
         environment: Callable[[], dict[str, str]] | None = None,
+        directories: Sequence[Path] = (),
     ) -> None:
         self.name = name
         self.binary = f"prometheus-{name}"
@@ -380,6 +381,8 @@ class Exporter(_PrometheusServer):
         self._files = dict(files or {})
         # Called at start, not here: status and down build the services too.
         self._environment = environment
+        # Made at start: directories the options name that the exporter only reads.
+        self._directories = list(directories)
 
     def argv(self) -> list[str]:
         for name, content in self._files.items():
@@ -390,8 +393,8 @@ class Exporter(_PrometheusServer):
         return self._environment() if self._environment else {}
 
     def start(self) -> None:
-        if self.name == "node-exporter":
-            textfile_dir(self.settings).mkdir(parents=True, exist_ok=True)
+        for directory in self._directories:
+            directory.mkdir(parents=True, exist_ok=True)
         super().start()
 
 
@@ -411,6 +414,7 @@ def exporters(settings: Settings, m: MonitoringSettings) -> list[Exporter]:
             package_target="node-exporter-package",
             port=m.node_exporter_port,
             options=[f"--collector.textfile.directory={textfile_dir(settings)}"],
+            directories=[textfile_dir(settings)],
         ),
         Exporter(
             settings,
