@@ -63,3 +63,16 @@ airflow-demo: airflow-setup ## Run the sample day through Airflow (tripclick_dai
 	fi; \
 	sed -n 's/.*\] \(gold $(DEMO_DATE): .*\|TRIPCLICK RESULT .*\) \[tripclick_dags.*/\1/p' "$$log"; \
 	echo "Airflow: home $$AIRFLOW_HOME (metadata DB, task logs); re-run a stage alone: make airflow-dag-test DAG=tripclick_gold DATE=$(DEMO_DATE)"
+
+# Airflow's metadata database in the lake's backups/airflow/ (docs/runbook.md "Backups"):
+# SQLite's online backup of the local one; on the fleet the nightly DAG dumps its PostgreSQL.
+AIRFLOW_BACKUP_KEEP ?= 7
+AIRFLOW_BACKUP_CLI   = PYTHONPATH=$(ROOT)/dags $(AIRFLOW_VENV)/bin/python -m tripclick_dags.airflow_backup
+
+.PHONY: backup-airflow
+backup-airflow: setup $(AIRFLOW_VENV)/.synced ## Back up Airflow's metadata DB into <lake>/backups/airflow/ and keep the newest AIRFLOW_BACKUP_KEEP (7).
+	@$(AIRFLOW_ENV) && $(AIRFLOW_BACKUP_CLI) create --keep $(AIRFLOW_BACKUP_KEEP)
+
+.PHONY: restore-airflow
+restore-airflow: setup $(AIRFLOW_VENV)/.synced ## Write a backup over Airflow's metadata DB (refused while its scheduler or api-server runs): the newest, or AIRFLOW_BACKUP=airflow-….sqlite.
+	@$(AIRFLOW_ENV) && $(AIRFLOW_BACKUP_CLI) restore $(if $(AIRFLOW_BACKUP),--name $(AIRFLOW_BACKUP),)

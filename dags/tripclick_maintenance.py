@@ -7,6 +7,10 @@ Every night at 03:00 in the schedule's time zone, long after the day's gold is p
 older than `tripclick_live_keep_hours` (48) before the latest minute, which no live view
 can show any more. The backup runs first, so last night's partials are in it. Restore:
 `make restore` (docs/runbook.md "Backups").
+
+Beside them, on the Airflow host, `backup_airflow` copies Airflow's own metadata database
+(PostgreSQL on the fleet, SQLite locally) into `<lake>/backups/airflow/` and keeps the newest
+`tripclick_airflow_backup_keep` (7). Restore: `make restore-airflow`, with Airflow stopped.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from tripclick_dags.defaults import DEFAULT_ARGS, TAGS, start_date
 )
 def tripclick_maintenance():
     chain(maintenance.backup_gold(), maintenance.prune_live())
+    maintenance.backup_airflow()
 
 
 tripclick_maintenance()

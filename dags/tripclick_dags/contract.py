@@ -53,6 +53,8 @@ REPORTS = "reports/reconciliation"
 QUALITY_REPORTS = "reports/quality"
 # Nightly pg_dump archives of the gold schema (tripclick backup).
 BACKUPS = "backups/gold"
+# Nightly backups of Airflow's metadata database (tripclick_dags.airflow_backup).
+AIRFLOW_BACKUPS = "backups/airflow"
 
 
 def partition_uri(lake_root: str, layer: str, event_date: str) -> str:

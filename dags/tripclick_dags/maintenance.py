@@ -1,19 +1,28 @@
-"""The tasks of the nightly upkeep of gold: a backup into the lake, then pruning of the
-live partials (DAG ``tripclick_maintenance``).
+"""The tasks of the nightly upkeep (DAG ``tripclick_maintenance``): a backup of gold into
+the lake, then pruning of the live partials; and a backup of Airflow's own metadata.
 
-Both are commands of ``tripclick_spark.ops_cli`` (``commands.backup_gold`` /
+The gold tasks are commands of ``tripclick_spark.ops_cli`` (``commands.backup_gold`` /
 ``commands.prune_live``): on the local runtime a ``tripclick`` process here, on the aws
 runtime ``python -m tripclick_spark.ops_cli`` over SSH on the Spark master, which has the
 package, the lake's instance profile and a route to PostgreSQL on 5432.
+
+Airflow's metadata lives on the Airflow host itself (its PostgreSQL over the local socket on
+the fleet, SQLite locally), so ``backup_airflow`` runs in the task's own process in both
+runtimes (``airflow_backup``).
 """
 
 from __future__ import annotations
 
+import logging
+
 from airflow.sdk import get_current_context, task
 
-from tripclick_dags import aws_runner, commands, local_runner
+from tripclick_dags import airflow_backup, aws_runner, commands, local_runner
+from tripclick_dags.backup_names import DEFAULT_KEEP
 from tripclick_dags.defaults import BATCH_TIMEOUT
 from tripclick_dags.settings import SettingError, airflow_lookup, load
+
+log = logging.getLogger(__name__)
 
 
 def whole_setting(name: str, default: int, minimum: int) -> int:
@@ -36,7 +45,18 @@ def _run(stage: commands.StageCommand) -> None:
 @task(execution_timeout=BATCH_TIMEOUT)
 def backup_gold() -> None:
     """pg_dump of the gold schemas into <lake>/backups/gold/, keeping the newest N."""
-    _run(commands.backup_gold(whole_setting("backup_keep", 7, 1)))
+    _run(commands.backup_gold(whole_setting("backup_keep", DEFAULT_KEEP, 1)))
+
+
+@task(execution_timeout=BATCH_TIMEOUT)
+def backup_airflow() -> None:
+    """Airflow's metadata database into <lake>/backups/airflow/, keeping the newest N."""
+    keep = whole_setting("airflow_backup_keep", DEFAULT_KEEP, 1)
+    settings = load()
+    result = airflow_backup.create(settings, keep, airflow_backup.configured_url(airflow_lookup))
+    log.info("backup %s: %d bytes in %.1f s", result.uri, result.size_bytes, result.seconds)
+    for name in result.deleted:
+        log.info("deleted %s (beyond the newest %d)", name, keep)
 
 
 @task(execution_timeout=BATCH_TIMEOUT)

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tripclick import backup_names
 from tripclick.config import Settings
 from tripclick.contract import BACKUPS
 from tripclick.errors import UserError
@@ -33,8 +34,9 @@ from tripclick_spark import gold_db
 SCHEMAS = ("gold", "gold_stage")
 # Where a schema waits while a restore runs; dropped when the restore succeeds.
 ASIDE_SUFFIX = "_before_restore"
-NAME_RE = re.compile(r"^gold-\d{8}T\d{6}Z\.dump$")
-DEFAULT_KEEP = 7
+KIND = "gold"
+NAME_RE = backup_names.name_pattern(KIND, ("dump",))
+DEFAULT_KEEP = backup_names.DEFAULT_KEEP
 
 
 @dataclass(frozen=True)
@@ -157,15 +159,15 @@ class _Store:
 
 
 def backup_name(now: dt.datetime) -> str:
-    return f"gold-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.dump"
+    return backup_names.backup_name(KIND, now, "dump")
 
 
 def to_delete(names: list[str], keep: int) -> list[str]:
     """The backups beyond the newest ``keep`` (pure; ``names`` in any order)."""
-    if keep < 1:
-        raise UserError(f"--keep {keep}: keep at least 1 backup")
-    ordered = sorted(names)
-    return ordered[:-keep]
+    try:
+        return backup_names.to_delete(names, keep)
+    except ValueError as err:
+        raise UserError(str(err)) from None
 
 
 def create(settings: Settings, keep: int = DEFAULT_KEEP) -> BackupResult:

@@ -22,11 +22,29 @@ def test_the_dags_copy_of_the_contract_is_the_same_file():
     )
 
 
+# The backups' names and retention, shared the same way by gold's and Airflow's backups.
+BACKUP_NAMES = REPO / "payloads" / "tripclick" / "backup_names.py"
+BACKUP_NAMES_COPY = REPO / "dags" / "tripclick_dags" / "backup_names.py"
+
+
+def test_the_dags_copy_of_the_backup_names_is_the_same_file():
+    assert BACKUP_NAMES_COPY.read_bytes() == BACKUP_NAMES.read_bytes(), (
+        f"{BACKUP_NAMES_COPY.relative_to(REPO)} differs from {BACKUP_NAMES.relative_to(REPO)};"
+        f" copy it: cp {BACKUP_NAMES.relative_to(REPO)} {BACKUP_NAMES_COPY.relative_to(REPO)}"
+    )
+
+
+def test_backups_are_named_and_kept_only_in_backup_names():
+    # A timestamp format or a keep count of its own would let the two kinds drift apart.
+    assert _literals(r"%Y%m%dT%H%M%SZ") == []
+    assert _literals(r"(DEFAULT_KEEP\s*=\s*\d|_keep\",\s*\d)") == []
+
+
 def _literals(pattern: str) -> list[str]:
     hits = []
     for area in CODE:
         for path in (REPO / area).rglob("*.py"):
-            if path in (HOME, COPY):
+            if path in (HOME, COPY, BACKUP_NAMES, BACKUP_NAMES_COPY):
                 continue
             for n, line in enumerate(path.read_text().splitlines(), 1):
                 if re.search(pattern, line) and not line.lstrip().startswith("#"):
