@@ -18,6 +18,7 @@ COMMANDS = (
     "tripclick_spark.cli",
     "tripclick_spark.ops_cli",
     "tripclick_devstack.commands.run_day",
+    "tripclick_devstack.commands.backfill",
     "tripclick_devstack.commands.dashboards",
 )
 DESCRIPTION = "TripClick clickstream platform: local stack, producers and the daily jobs."

@@ -80,6 +80,8 @@ class Settings:
     stage_lock_wait_seconds: int = 60
     # host:port of the Pushgateway the stages push their figures to; empty: none pushed.
     pushgateway: str = ""
+    # The most dates one `tripclick backfill` takes: a longer range is refused up front.
+    backfill_max_days: int = 31
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -159,6 +161,11 @@ def load() -> Settings:
         raise UserError(
             f"TRIPCLICK_STAGE_LOCK_WAIT_SECONDS={lock_wait} is negative; set 0 (fail at once) or more"
         )
+    backfill_max_days = _env_int("BACKFILL_MAX_DAYS", 31)
+    if backfill_max_days < 1:
+        raise UserError(
+            f"TRIPCLICK_BACKFILL_MAX_DAYS={backfill_max_days} allows no date; set 1 or more (default 31)"
+        )
     return Settings(
         runtime=runtime,
         home=home,
@@ -186,4 +193,5 @@ def load() -> Settings:
         max_line_bytes=max_line_bytes,
         stage_lock_wait_seconds=lock_wait,
         pushgateway=_env("PUSHGATEWAY", ""),
+        backfill_max_days=backfill_max_days,
     )
