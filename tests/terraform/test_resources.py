@@ -121,7 +121,8 @@ def test_old_bronze_moves_to_cheaper_storage() -> None:
 def test_instance_roles_reach_only_the_lake_and_their_secrets() -> None:
     iam = load_module(MODULES / "iam")
     assert iam.default("lake_roles") == ["spark"]
-    # Airflow only lists the lake's keys: no object action, no key use.
+    # Airflow only lists the lake's keys: no object action, no key use (its metadata backups'
+    # prefix is the one exception: tests/terraform/test_airflow_backups.py).
     assert iam.default("lake_list_roles") == ["airflow"]
     listing = next(body for _, name, body in iam.data if name == "lake_list")
     [only] = listing["statement"]

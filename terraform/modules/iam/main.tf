@@ -120,6 +120,61 @@ resource "aws_iam_role_policy" "lake_list" {
   policy = data.aws_iam_policy_document.lake_list.json
 }
 
+# Airflow's metadata backups: its hosts write their own prefix of the lake and nothing else
+# of it. The lake's key only as S3's means for this bucket (kms:ViaService, and the bucket
+# ARN that S3 Bucket Keys put in the encryption context): no direct KMS use.
+data "aws_iam_policy_document" "airflow_backups" {
+  statement {
+    sid       = "ListAirflowBackups"
+    actions   = ["s3:ListBucket"]
+    resources = [var.lake_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.airflow_backups_prefix}*"]
+    }
+  }
+
+  statement {
+    sid = "ReadWriteAirflowBackups"
+    actions = [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = ["${var.lake_bucket_arn}/${var.airflow_backups_prefix}*"]
+  }
+
+  statement {
+    sid       = "UseLakeKeyThroughS3"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.lake_kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [var.lake_bucket_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "airflow_backups" {
+  for_each = toset(var.airflow_backup_roles)
+
+  name   = "write-airflow-backups"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.airflow_backups.json
+}
+
 # Alerts: publish to the platform's alerts topic and nothing else, with the key that
 # encrypts it (SNS encrypts each message with a data key of it on the publisher's behalf).
 data "aws_iam_policy_document" "alerts" {

@@ -50,6 +50,28 @@ variable "lake_list_roles" {
   }
 }
 
+variable "airflow_backup_roles" {
+  description = "Roles whose hosts back Airflow's metadata database up into the lake's airflow_backups_prefix (the nightly maintenance DAG), and may touch no other object of it. Valid values: web, kafka, spark, airflow, gold."
+  type        = list(string)
+  default     = ["airflow"]
+
+  validation {
+    condition     = alltrue([for role in var.airflow_backup_roles : contains(["web", "kafka", "spark", "airflow", "gold"], role)])
+    error_message = "Each airflow_backup_roles entry must be one of web, kafka, spark, airflow, gold."
+  }
+}
+
+variable "airflow_backups_prefix" {
+  description = "Prefix of the lake bucket that holds Airflow's metadata backups (the lake layout's backups/airflow, with a trailing slash)."
+  type        = string
+  default     = "backups/airflow/"
+
+  validation {
+    condition     = can(regex("^([a-z0-9_-]+/)+$", var.airflow_backups_prefix))
+    error_message = "The airflow_backups_prefix must be a key prefix ending with a slash, for example backups/airflow/."
+  }
+}
+
 variable "alerts_topic_arn" {
   description = "ARN of the SNS topic the platform's alerts are published to."
   type        = string
