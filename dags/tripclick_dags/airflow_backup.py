@@ -46,7 +46,7 @@ EXTENSIONS = {"postgresql": "dump", "sqlite": "sqlite"}
 NAME_RE = backup_names.name_pattern(KIND, EXTENSIONS.values())
 DEFAULT_KEEP = backup_names.DEFAULT_KEEP
 # The URL Airflow puts in a running task's configuration so task code cannot reach its
-# database; the task then needs tripclick_airflow_metadata_url.
+# database (airflow.sdk's block_orm_access); the task then reads tripclick_airflow_metadata_url.
 BLOCKED_SCHEME = "airflow-db-not-allowed"
 # The services that write the database and would write over a restore.
 SERVICES = ("scheduler", "api-server", "dag-processor", "triggerer", "standalone")
@@ -117,23 +117,24 @@ def parse_url(url: str) -> Metadata:
 
 
 def configured_url(lookup: Lookup = env_lookup) -> str:
-    """The metadata database's URL: ``tripclick_airflow_metadata_url``, else Airflow's own.
+    """The metadata database's URL: Airflow's own ``[database] sql_alchemy_conn``.
 
-    Inside a task Airflow replaces its own with a placeholder (task code may not use the
-    database), so a deployment whose tasks back it up sets the setting to the same URL.
+    A task's process gets a placeholder instead (Airflow keeps task code off its database),
+    so there the setting ``tripclick_airflow_metadata_url``, which a deployment sets to the
+    same URL, stands in for it.
     """
-    explicit = (lookup("airflow_metadata_url") or "").strip()
-    if explicit:
-        return explicit
     from airflow.configuration import conf
 
     url = conf.get("database", "sql_alchemy_conn")
-    if url.startswith(BLOCKED_SCHEME):
+    if not url.startswith(BLOCKED_SCHEME):
+        return url
+    explicit = (lookup("airflow_metadata_url") or "").strip()
+    if not explicit:
         raise BackupError(
             "a task cannot read Airflow's database URL; set tripclick_airflow_metadata_url"
             " (or TRIPCLICK_AIRFLOW_METADATA_URL) to its [database] sql_alchemy_conn"
         )
-    return url
+    return explicit
 
 
 # ---------------------------------------------------------------- the two databases

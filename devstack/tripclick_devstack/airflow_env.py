@@ -33,6 +33,7 @@ def environment(settings: config.Settings) -> dict[str, str]:
     def secret(name: str, **how) -> str:
         return read_or_create_secret(secret_path(settings.home, name), **how)
 
+    metadata_url = f"sqlite:///{home / 'airflow.db'}"
     lake_conn = {
         "conn_type": "aws",
         # moto accepts any key; these never reach AWS.
@@ -46,7 +47,9 @@ def environment(settings: config.Settings) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": settings.timezone,
         "AIRFLOW__CORE__FERNET_KEY": secret("airflow_fernet_key", make=_fernet_key),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+        # The same database for the backup_airflow task, whose process Airflow keeps off it.
+        "TRIPCLICK_AIRFLOW_METADATA_URL": metadata_url,
         "AIRFLOW__API_AUTH__JWT_SECRET": secret("airflow_jwt_secret", nbytes=32),
         "AIRFLOW__API__SECRET_KEY": secret("airflow_api_secret_key", nbytes=32),
         "AIRFLOW__API__HOST": "127.0.0.1",

@@ -32,6 +32,7 @@ def own_airflow(airflow_env, airflow_bin, tmp_path_factory) -> dict[str, str]:
         **airflow_env,
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "TRIPCLICK_AIRFLOW_METADATA_URL": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "TRIPCLICK_LAKE_ROOT": str(home / "lake"),
     }
@@ -133,3 +134,23 @@ def test_restore_is_refused_while_the_scheduler_of_that_home_runs(own_airflow, a
     assert f"scheduler (pid {scheduler.pid})" in line
     assert line.endswith("; stop its scheduler and api-server, then restore")
     assert _dag_runs(db) == before
+
+
+def test_in_a_task_process_the_url_airflow_hides_comes_from_the_setting(own_airflow, airflow_bin):
+    # What Airflow's task supervisor does to a task's process before the task runs.
+    script = (
+        "import airflow.settings\n"
+        "from airflow.sdk.execution_time.supervisor import block_orm_access\n"
+        "block_orm_access()\n"
+        "from tripclick_dags import airflow_backup\n"
+        "print(airflow_backup.configured_url())\n"
+    )
+    argv = [str(airflow_bin / "python"), "-c", script]
+    env = {**own_airflow, "PYTHONPATH": str(DAGS)}
+    given = run_airflow(env, argv, 120)
+    assert given.returncode == 0, given.stderr[-2000:]
+    assert given.stdout.strip() == own_airflow["TRIPCLICK_AIRFLOW_METADATA_URL"]
+
+    unset = run_airflow({**env, "TRIPCLICK_AIRFLOW_METADATA_URL": ""}, argv, 120)
+    assert unset.returncode != 0
+    assert "set tripclick_airflow_metadata_url" in unset.stderr
