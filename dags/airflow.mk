@@ -64,6 +64,15 @@ airflow-demo: airflow-setup ## Run the sample day through Airflow (tripclick_dai
 	sed -n 's/.*\] \(gold $(DEMO_DATE): .*\|TRIPCLICK RESULT .*\) \[tripclick_dags.*/\1/p' "$$log"; \
 	echo "Airflow: home $$AIRFLOW_HOME (metadata DB, task logs); re-run a stage alone: make airflow-dag-test DAG=tripclick_gold DATE=$(DEMO_DATE)"
 
+# A range of dates through Airflow 3's own backfill of the daily DAG, for an Airflow whose
+# scheduler runs the DAGs (the fleet's; locally `tripclick backfill` runs a range without
+# one). The range is checked first, in one line; the runs are planned in backfill mode.
+.PHONY: airflow-backfill
+airflow-backfill: setup $(AIRFLOW_VENV)/.synced ## Backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD through Airflow's scheduler, oldest first (FORCE=1 re-runs succeeded dates, DRY_RUN=1 only lists them).
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "error: give the range: make airflow-backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD" >&2; exit 2; }
+	@args="$$($(PY) -m tripclick_devstack.airflow_backfill $(FROM) $(TO) $(if $(FORCE),--force) $(if $(DRY_RUN),--dry-run))" || exit 2; \
+	  $(AIRFLOW_ENV) && eval "$(AIRFLOW) $$args"
+
 # Airflow's metadata database in the lake's backups/airflow/ (docs/runbook.md "Backups"):
 # SQLite's online backup of the local one; on the fleet the nightly DAG dumps its PostgreSQL.
 AIRFLOW_BACKUP_KEEP ?= 7

@@ -62,6 +62,19 @@ class DayPlan:
         return out
 
 
+# The run type Airflow gives the runs of `airflow backfill create` (DagRunType.BACKFILL_JOB).
+BACKFILL_RUN_TYPE = "backfill"
+
+
+def run_mode(run_type: str, requested: str | None) -> str:
+    """The run's mode: an Airflow backfill's runs are always ``backfill`` (past days, no
+    waits, the files as they are), whatever the form's default says; any other run takes
+    the mode it was triggered with."""
+    if run_type == BACKFILL_RUN_TYPE:
+        return BACKFILL
+    return requested or DAILY
+
+
 def missed(plan: DayPlan, run_started: dt.datetime) -> bool:
     """A real-time day whose window had closed when its run started (the scheduler was down
     at 15:00, or the DAG was unpaused later): run now it would stream for the window's length

@@ -15,7 +15,7 @@ from airflow.sdk import Param, get_current_context, task
 
 from tripclick_dags import aws_runner, commands, lake, local_runner
 from tripclick_dags.defaults import BATCH_TIMEOUT, STREAM_TIMEOUT
-from tripclick_dags.plan import DAILY, MODES, DayPlan, make_plan, missed, run_date
+from tripclick_dags.plan import DAILY, MODES, DayPlan, make_plan, missed, run_date, run_mode
 from tripclick_dags.settings import Settings, load
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def plan_day() -> dict[str, Any]:
         settings, context.get("logical_date") or context["dag_run"].run_after
     )
     now = dt.datetime.now(dt.UTC)
-    plan = make_plan(settings, date, now, params.get("mode") or DAILY)
+    mode = run_mode(context["dag_run"].run_type, params.get("mode"))
+    plan = make_plan(settings, date, now, mode)
     if context["dag_run"].run_type == "scheduled" and missed(plan, now):
         from airflow.sdk.exceptions import AirflowSkipException
 
