@@ -4,7 +4,8 @@ Each micro-batch's valid, deduplicated clicks are aggregated in Spark into small
 tables keyed by ``(event_date, batch_id, ...)``. The views of migration ``V002__live_marts``
 sum the minute and hour partials for Superset: traffic per minute, top documents of the last
 hour, clinical-area trend over 24 h and anomalous sessions. Document minutes are kept
-for the batch's last hour only (:func:`last_hour`): no view reads older ones. The day
+for the batch's last hour only (:func:`last_hour`): no view reads older ones. Migration
+``V011`` gives them the original project's mart names (``gold.mart_realtime_*``). The day
 partials (per session, document and clinical area; migration ``V008``) are what the
 serving layer's speed figures for a date not yet in gold are summed from (``V009``):
 exact for clicks, first/last clicks and titles; a distinct count (sessions of a document
@@ -52,8 +53,11 @@ PARTIALS: dict[str, tuple[str, ...]] = {
         "minute",
         "title",
         "clicks",
+        "sessions",
     ),
-    "live_area_hours": ("event_date", "batch_id", "clinical_area", "hour", "clicks"),
+    "live_area_hours": ("event_date", "batch_id", "clinical_area", "hour", "clicks", "sessions"),
+    # Per event minute: clicks and distinct documents (V011, mart_realtime_traffic_minute).
+    "live_minutes": ("event_date", "batch_id", "minute", "clicks", "documents"),
     # The day-level partials the serving layer's speed figures are summed from (V008).
     "live_session_days": (
         "event_date",
@@ -94,22 +98,34 @@ def session_minutes(clicks: DataFrame) -> DataFrame:
 
 
 def document_minutes(clicks: DataFrame) -> DataFrame:
-    """Clicks per document and event minute, with the title of the latest click."""
+    """Clicks and distinct sessions per document and event minute, with the latest click's title."""
     return clicks.groupBy("document_id", F.date_trunc("minute", "event_ts").alias("minute")).agg(
         # The table's title is not null; a document without one shows an empty title.
         F.coalesce(F.max_by("title", F.struct("event_ts", "title")), F.lit("")).alias("title"),
         F.count(F.lit(1)).cast("int").alias("clicks"),
+        F.countDistinct("session_id").cast("int").alias("sessions"),
     )
 
 
 def area_hours(clicks: DataFrame) -> DataFrame:
-    """Clicks per clinical area and event hour; a click counts once in each of its areas."""
+    """Clicks and distinct sessions per clinical area and event hour; a click counts once in
+    each of its areas."""
     tagged = clicks.select(
+        "session_id",
         F.explode(F.array_distinct("clinical_areas")).alias("clinical_area"),
         F.date_trunc("hour", "event_ts").alias("hour"),
     ).where(F.col("clinical_area").isNotNull())
     return tagged.groupBy("clinical_area", "hour").agg(
-        F.count(F.lit(1)).cast("int").alias("clicks")
+        F.count(F.lit(1)).cast("int").alias("clicks"),
+        F.countDistinct("session_id").cast("int").alias("sessions"),
+    )
+
+
+def minutes(clicks: DataFrame) -> DataFrame:
+    """Clicks and distinct documents per event minute."""
+    return clicks.groupBy(F.date_trunc("minute", "event_ts").alias("minute")).agg(
+        F.count(F.lit(1)).cast("int").alias("clicks"),
+        F.countDistinct("document_id").cast("int").alias("documents"),
     )
 
 
@@ -172,6 +188,7 @@ def partials(clicks: DataFrame, event_date: str, batch_id: int) -> dict[str, Dat
         "live_session_minutes": session_minutes,
         "live_document_minutes": lambda batch: document_minutes(last_hour(batch)),
         "live_area_hours": area_hours,
+        "live_minutes": minutes,
         "live_session_days": session_days,
         "live_document_days": document_days,
         "live_area_days": area_days,

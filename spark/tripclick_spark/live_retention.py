@@ -22,6 +22,7 @@ TABLES = {
     "live_session_minutes": "minute",
     "live_document_minutes": "minute",
     "live_area_hours": "hour",
+    "live_minutes": "minute",
 }
 
 

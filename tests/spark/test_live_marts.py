@@ -174,8 +174,8 @@ def test_document_minutes_and_area_hours(spark):
     clicks = frame(spark, ROWS)
     docs = live_marts.document_minutes(clicks).where("minute = '2099-01-01 09:00:00'")
     expected_docs = spark.createDataFrame(
-        [(10, at(9, 0), "Aspirin", 2), (11, at(9, 0), "Statins", 1)],
-        "document_id bigint, minute timestamp, title string, clicks int",
+        [(10, at(9, 0), "Aspirin", 2, 2), (11, at(9, 0), "Statins", 1, 1)],
+        "document_id bigint, minute timestamp, title string, clicks int, sessions int",
     )
     assert_df_equality(docs, expected_docs, ignore_nullable=True, ignore_row_order=True)
 
@@ -183,13 +183,20 @@ def test_document_minutes_and_area_hours(spark):
     # A click tagged twice with Cardiology counts once; untagged clicks are absent.
     expected_areas = spark.createDataFrame(
         [
-            ("Cardiology", at(9, 0), 2),
-            ("Oncology", at(9, 0), 3),
-            ("Pediatrics", at(8, 0), 1),
+            ("Cardiology", at(9, 0), 2, 1),
+            ("Oncology", at(9, 0), 3, 3),
+            ("Pediatrics", at(8, 0), 1, 1),
         ],
-        "clinical_area string, hour timestamp, clicks int",
+        "clinical_area string, hour timestamp, clicks int, sessions int",
     )
     assert_df_equality(areas, expected_areas, ignore_nullable=True, ignore_row_order=True)
+
+    per_minute = live_marts.minutes(clicks).where("minute = '2099-01-01 09:00:00'")
+    # 9:00 holds three clicks on documents 10, 11 and 10.
+    expected_minutes = spark.createDataFrame(
+        [(at(9, 0), 3, 2)], "minute timestamp, clicks int, documents int"
+    )
+    assert_df_equality(per_minute, expected_minutes, ignore_nullable=True)
 
 
 # ---------------------------------------------------------------- batches into the views

@@ -54,6 +54,7 @@ def test_prune_deletes_only_rows_past_the_window(stack_services) -> None:
                     "live_session_minutes": 1,
                     "live_document_minutes": 1,
                     "live_area_hours": 1,
+                    "live_minutes": 0,
                 }
                 cur.execute("select session_id from gold.live_session_minutes order by 1")
                 assert [r[0] for r in cur.fetchall()] == ["s-kept", "s-latest"]
