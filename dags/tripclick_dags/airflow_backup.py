@@ -263,6 +263,7 @@ class _Store:
         parsed = urlsplit(root)
         self.s3 = parsed.scheme in ("s3", "s3a")
         self.aws_conn_id = settings.aws_conn_id
+        self._client = None
         if self.s3:
             self.bucket = parsed.netloc
             key = parsed.path.strip("/")
@@ -276,7 +277,9 @@ class _Store:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            yield S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+            if self._client is None:
+                self._client = S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+            yield self._client
         except (BotoCoreError, ClientError) as err:
             raise BackupError(f"the lake at {self.uri} cannot be used: {err}") from None
 
@@ -447,6 +450,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # Airflow, imported below, logs each connection it reads; the output here is the result.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     try:
         settings = load(env_lookup)
         if args.action == "create":

@@ -12,6 +12,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -103,8 +104,12 @@ def test_nightly_run_backs_up_gold_and_airflow_then_prunes(
     print(f"restored dag_run rows: {len(snapshot)}")
 
 
-def test_restore_is_refused_while_the_scheduler_of_that_home_runs(own_airflow, airflow_bin):
-    env = own_airflow
+def test_restore_is_refused_while_the_scheduler_of_that_home_runs(
+    stack_services, own_airflow, airflow_bin
+):
+    # The lake on the S3 endpoint this time, under a prefix of the test's own.
+    prefix = f"test-airflow-backup-{uuid.uuid4().hex[:8]}"
+    env = {**own_airflow, "TRIPCLICK_LAKE_ROOT": f"s3a://{stack_services.s3_bucket}/{prefix}"}
     created = _backup_cli(env, airflow_bin, "create", "--keep", "3")
     assert created.returncode == 0, created.stderr
     db = Path(env["AIRFLOW_HOME"]) / "airflow.db"
@@ -133,7 +138,33 @@ def test_restore_is_refused_while_the_scheduler_of_that_home_runs(own_airflow, a
     )
     assert f"scheduler (pid {scheduler.pid})" in line
     assert line.endswith("; stop its scheduler and api-server, then restore")
-    assert _dag_runs(db) == before
+
+    # Stopped, the same restore goes through, from the S3 lake.
+    try:
+        restored = _backup_cli(env, airflow_bin, "restore")
+        assert restored.returncode == 0, restored.stderr
+        assert _dag_runs(db) == before
+    finally:
+        s3 = _s3(stack_services)
+        listed = s3.list_objects_v2(Bucket=stack_services.s3_bucket, Prefix=f"{prefix}/")
+        for obj in listed.get("Contents", []):
+            s3.delete_object(Bucket=stack_services.s3_bucket, Key=obj["Key"])
+    assert [o["Key"].rsplit("/", 1)[-1] for o in listed["Contents"]] == [
+        created.stdout.split("/")[-1].split(":")[0]
+    ]
+
+
+def _s3(settings):
+    import boto3
+
+    # moto accepts any credentials; these never reach AWS.
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def test_in_a_task_process_the_url_airflow_hides_comes_from_the_setting(own_airflow, airflow_bin):
