@@ -219,8 +219,11 @@ def _check_archive(meta: Metadata, archive: Path, name: str) -> None:
     """Refuse an archive that is not a backup of an Airflow database before touching it."""
     if meta.sqlite_path is not None:
         try:
-            with sqlite3.connect(f"{archive.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            conn = sqlite3.connect(f"{archive.resolve().as_uri()}?mode=ro", uri=True)
+            try:
                 tables = {r[0] for r in conn.execute("select name from sqlite_master")}
+            finally:
+                conn.close()
         except sqlite3.DatabaseError:
             tables = set()
     else:

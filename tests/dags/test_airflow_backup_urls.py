@@ -1,8 +1,9 @@
 """Which database the Airflow metadata backup reaches for each URL Airflow is configured
-with (no Airflow, no database: the URL forms only)."""
+with, and what a restore refuses to write (no Airflow and no server: URLs and SQLite files)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import airflow_run  # noqa: F401  (puts dags/ on the path)
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from tripclick_dags import airflow_backup
+from tripclick_dags.settings import load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,3 +76,29 @@ def test_names_sort_by_age_and_only_backups_are_kept_or_deleted():
     assert not airflow_backup.NAME_RE.match("gold-20160101T030000Z.dump")
     assert not airflow_backup.NAME_RE.match("airflow-20160101T030000Z.dump.tmp")
     assert airflow_backup.backup_names.to_delete(names, 2) == ["airflow-20160101T030000Z.sqlite"]
+
+
+def test_an_archive_without_airflows_tables_is_not_written_over_the_database(tmp_path):
+    live = tmp_path / "airflow.db"
+    with sqlite3.connect(live) as conn:
+        conn.executescript(
+            "create table alembic_version (version_num text);"
+            "create table dag_run (id integer primary key, run_id text);"
+            "insert into dag_run (run_id) values ('manual__1'), ('manual__2');"
+        )
+    conn.close()
+    folder = tmp_path / "lake" / "backups" / "airflow"
+    folder.mkdir(parents=True)
+    stranger = folder / "airflow-20160101T030000Z.sqlite"
+    with sqlite3.connect(stranger) as conn:
+        conn.execute("create table something_else (x integer)")
+    conn.close()
+    settings = load({"lake_root": str(tmp_path / "lake")}.get)
+    with pytest.raises(airflow_backup.BackupError, match="holds no Airflow metadata"):
+        airflow_backup.restore(settings, f"sqlite:///{live}", tmp_path / "home")
+    conn = sqlite3.connect(live)
+    assert conn.execute("select run_id from dag_run order by id").fetchall() == [
+        ("manual__1",),
+        ("manual__2",),
+    ]
+    conn.close()
