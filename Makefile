@@ -134,7 +134,7 @@ demo: setup ## Set up and run a whole day locally on the real TripClick sample, 
 	$(TRIPCLICK) dashboards serve
 
 .PHONY: bench
-bench: setup bench-producer bench-pipeline ## Run the benchmarks; results go to bench/results/.
+bench: setup bench-producer bench-pipeline bench-gold-load ## Run the benchmarks; results go to bench/results/.
 
 .PHONY: bench-producer
 bench-producer: setup ## Benchmark the batch producer against Kafka's ProducerPerformance; bench/results/producer.json.

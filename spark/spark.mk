@@ -9,6 +9,11 @@ bench-pipeline: setup ## Benchmark the pipeline (1M and 5M clicks) against DuckD
 	$(call say,pipeline benchmark: Spark stages vs DuckDB on generated days)
 	$(PY) bench/pipeline_bench.py $(BENCH_ARGS)
 
+.PHONY: bench-gold-load
+bench-gold-load: setup ## Benchmark the gold publication against a bare COPY of the same rows; results in bench/results/gold_load.json.
+	$(call say,gold-load benchmark: stage_date + publish vs a bare COPY on a 1M-click day's marts)
+	$(PY) bench/gold_load_bench.py $(BENCH_ARGS)
+
 # Gold backups in the lake's backups/gold/ (pg_dump custom format; docs/runbook.md "Backups").
 BACKUP_KEEP ?= 7
 
