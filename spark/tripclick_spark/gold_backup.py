@@ -1,9 +1,9 @@
 """Backups of the gold database: ``pg_dump`` archives in the lake's ``backups/gold/`` prefix.
 
-A backup is one custom-format archive of the ``gold`` and ``gold_stage`` schemas, named by
-its UTC time so names sort by age; the newest ``keep`` are kept. A restore replaces both
-schemas with an archive's in one ``pg_restore`` transaction; the schemas it replaces are
-renamed aside first and renamed back if the restore fails, so a bad archive leaves gold as
+A backup is one custom-format archive of the ``gold``, ``gold_stage`` and ``serving``
+schemas, named by its UTC time so names sort by age; the newest ``keep`` are kept. A restore
+replaces the schemas with an archive's in one ``pg_restore`` transaction; the schemas it
+replaces are renamed aside first and renamed back if the restore fails, so a bad archive leaves gold as
 it was. Why a logical dump is enough here (and pgBackRest is not needed): docs/runbook.md
 "Backups".
 
@@ -31,7 +31,9 @@ from tripclick.contract import BACKUPS
 from tripclick.errors import UserError
 from tripclick_spark import gold_db
 
-SCHEMAS = ("gold", "gold_stage")
+# serving's views read gold's tables (migration V009): a restore that replaced gold alone
+# would leave them on the tables set aside, and dropping those drops the views.
+SCHEMAS = ("gold", "gold_stage", "serving")
 # Where a schema waits while a restore runs; dropped when the restore succeeds.
 ASIDE_SUFFIX = "_before_restore"
 KIND = "gold"
@@ -215,7 +217,11 @@ def restore(settings: Settings, name: str | None = None) -> str:
     ):
         archive = Path(tmp) / name
         store.get(name, archive)
-        moved = _set_aside(settings, _archived_schemas(archive, env))
+        archived = _archived_schemas(archive, env)
+        # An archive made before the serving layer has no serving schema: it goes too (its
+        # views would go with the gold set aside), and the restored gold's migrations table,
+        # which predates it, has the next migrate create it again.
+        moved = _set_aside(settings, [s for s in SCHEMAS if s in archived or s == "serving"])
         try:
             argv = [_tool("pg_restore"), "--single-transaction", "--exit-on-error"]
             _run(

@@ -42,7 +42,8 @@ def _table_counts(settings) -> dict[str, int]:
     with gold_db.connect(settings) as conn, conn.cursor() as cur:
         cur.execute(
             "select table_schema || '.' || table_name from information_schema.tables"
-            " where table_schema in ('gold', 'gold_stage') and table_type = 'BASE TABLE'"
+            " where table_schema in ('gold', 'gold_stage', 'serving')"
+            " and table_type = 'BASE TABLE'"
         )
         tables = sorted(r[0] for r in cur.fetchall())
         counts = {}
@@ -81,6 +82,13 @@ def test_backup_drop_restore_gives_the_marts_back_row_for_row(own_day) -> None:
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout) == marts
     assert _table_counts(own_day) == counts_before
+    # serving's views read gold's tables (dropped with them above): restored too, they answer.
+    with gold_db.connect(own_day) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select source, total_events from serving.daily_traffic where event_date = %s",
+            (SAMPLE_DATE,),
+        )
+        assert cur.fetchall() == [("batch", marts["mart_daily_traffic"][0]["total_events"])]
     print("restored row counts:", {t: len(rows) for t, rows in marts.items()})
 
 
