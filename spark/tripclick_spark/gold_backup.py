@@ -4,8 +4,8 @@ A backup is one custom-format archive of the ``gold``, ``gold_stage`` and ``serv
 schemas, named by its UTC time so names sort by age; the newest ``keep`` are kept. A restore
 replaces the schemas with an archive's in one ``pg_restore`` transaction; the schemas it
 replaces are renamed aside first and renamed back if the restore fails, so a bad archive
-leaves gold as it was. Why a logical dump is enough here (and pgBackRest is not needed): docs/runbook.md
-"Backups".
+leaves gold as it was. Why a logical dump is enough here (and pgBackRest is not needed):
+docs/runbook.md "Backups".
 
 The password reaches pg_dump and pg_restore through a pgpass file of mode 0600 that lives
 for one command, never on a command line or in the environment.
