@@ -3,7 +3,8 @@
 The live views show the last 24 hours of data, measured from the latest minute any click
 was seen (``gold.live_latest_minute``), not from the wall clock: a replayed day lies in the
 past. Partials older than ``keep_hours`` before that minute can never appear in a view again,
-so they are deleted; the published day's figures are in the ``mart_*`` tables for good.
+so they are deleted; the published day's figures are in the ``mart_*`` tables for good. The
+day partials of the serving layer go once their date is published and wholly older than that.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ TABLES = {
     "live_area_hours": "hour",
     "live_minutes": "minute",
 }
+# The day partials the serving layer sums (migration V008): serving reads a date's until gold
+# publishes it, so they go only once the date is published and its whole day lies before
+# the window's start.
+DAY_TABLES = ("live_session_days", "live_document_days", "live_area_days")
 
 
 def prune(settings: Settings, keep_hours: int = DEFAULT_KEEP_HOURS) -> dict[str, int]:
@@ -48,13 +53,21 @@ def prune_rows(cur, keep_hours: int) -> dict[str, int]:
     cur.execute("select minute from gold.live_latest_minute")
     (latest,) = cur.fetchone()
     if latest is None:
-        return dict.fromkeys(TABLES, 0)
+        return dict.fromkeys([*TABLES, *DAY_TABLES], 0)
     deleted = {}
     for table, column in TABLES.items():
         # An hour row is kept while any of its minutes may still be in the window.
         cutoff = "date_trunc('hour', %s)" if column == "hour" else "%s"
         cur.execute(
             f"delete from gold.{table} where {column} < {cutoff} - make_interval(hours => %s)",
+            (latest, keep_hours),
+        )
+        deleted[table] = cur.rowcount
+    for table in DAY_TABLES:
+        cur.execute(
+            f"delete from gold.{table} d"
+            " where d.event_date < (%s - make_interval(hours => %s))::date"
+            " and exists (select 1 from gold.mart_daily_traffic g where g.event_date = d.event_date)",
             (latest, keep_hours),
         )
         deleted[table] = cur.rowcount
