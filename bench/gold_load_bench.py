@@ -254,6 +254,8 @@ def run(base: config.Settings, files: list[Path], rounds: int) -> dict:
     rows = {m: t.num_rows for m, t in marts.items()}
     total = sum(rows.values())
     event_date = marts["mart_daily_traffic"].column("event_date")[0].as_py().isoformat()
+    # Arrow's first compute call in a process loads its kernels (seconds); not the rows' cost.
+    gold_db.arrow_csv(marts["mart_session_analysis"].slice(0, 1))
     started = time.perf_counter()
     csv = {m: gold_db.arrow_csv(t).getvalue() for m, t in marts.items()}
     arrow_csv_s = time.perf_counter() - started
