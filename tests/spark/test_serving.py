@@ -388,6 +388,7 @@ def test_publication_records_the_speed_layers_difference_from_gold(day, switched
                     "batch": top[5],
                     "relative": round(top[6], 4),
                 },
+                "largest_absolute": max(actual, key=lambda r: (abs(r[5]), r[:3])),
                 "summary": [[*r[:3], round(r[6], 4)] for r in summary],
             },
             default=str,
