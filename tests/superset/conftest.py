@@ -92,9 +92,36 @@ def live_marts(gold_marts, superset_lake):
     if done.returncode != 0:
         pytest.fail(f"filling the live marts failed:\n{done.stdout}\n{done.stderr[-3000:]}")
     yield gold_marts
-    with gold_marts, gold_marts.cursor() as cur:  # the crawler's date is test data only
-        for table in ("live_session_minutes", "live_document_minutes", "live_area_hours"):
+    from tripclick_spark.live_marts import PARTIALS
+
+    # The crawler's date is test data only: its day partials too, or serving would keep
+    # answering 2099-12-31 from the speed layer.
+    with gold_marts, gold_marts.cursor() as cur:
+        for table in PARTIALS:
             cur.execute(f"DELETE FROM gold.{table} WHERE event_date = '2099-12-31'")
+
+
+@pytest.fixture(scope="session")
+def serving_days(gold_marts, superset_lake, settings):
+    """The serving layer with a date from each source after every published one
+    (serving_fill.py). Yields {"batch": the date gold published, "speed": the date only
+    the speed layer has}."""
+    from serving_fill import clean, next_dates
+
+    published, speed = next_dates(settings, SAMPLE_DATE)
+    clean(settings, published, speed)
+    try:
+        done = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "python"),
+             str(Path(__file__).with_name("serving_fill.py")), SAMPLE_DATE, published, speed],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "TRIPCLICK_LAKE_ROOT": str(superset_lake)},
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.fail(f"filling the serving layer failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+        yield {"batch": published, "speed": speed}
+    finally:
+        clean(settings, published, speed)
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,13 @@ CHARTS = {
         "Check outcomes per day",
         "Reconciliation",
     ],
+    "tripclick-overview": [
+        "Clicks per day, by source",
+        "Sessions per day",
+        "Top documents, latest day",
+        "Clinical areas per day",
+        "Speed layer accuracy",
+    ],
 }
 # Superset renders a failed chart as an error alert inside the chart's holder.
 ERROR_SELECTOR = ".error-alert, .ant-alert-error, [data-test='error-tooltip']"

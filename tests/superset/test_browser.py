@@ -86,3 +86,39 @@ def test_operations_dashboard_renders_without_errors(superset, gold_marts, capsy
     severity = [{"error": 1, "warning": 2, "pass": 3}[row[1]] for row in table]
     assert severity == sorted(severity), table  # errors, then warnings, then passes
     assert reconciliation and {row[1] for row in reconciliation} <= {"passed", "failed"}
+
+
+def test_overview_dashboard_renders_without_errors(superset, gold_marts, serving_days, capsys):
+    with gold_marts.cursor() as cur:
+        cur.execute(
+            "SELECT source, count(*) FROM serving.popular_documents "
+            "WHERE event_date = (SELECT max(event_date) FROM serving.popular_documents) "
+            "GROUP BY source"
+        )
+        latest = cur.fetchall()
+        cur.execute(
+            "SELECT count(*) FROM serving.speed_accuracy_summary WHERE event_date > "
+            "(SELECT max(event_date) FROM serving.speed_accuracy_summary) - 30"
+        )
+        (accuracy_rows,) = cur.fetchone()
+    gold_marts.rollback()
+    ((source, documents),) = latest  # the newest date comes from one source
+
+    with _open(superset, "tripclick-overview", capsys) as (page, data_calls):
+        names, errors = chart_names_and_errors(page)
+        bars = page.query_selector_all(
+            "[data-test-chart-name='Clicks per day, by source'] [data-test='slice-container'] canvas"
+        )
+        header, top = _table(page, "Top documents, latest day")
+        _, accuracy = _table(page, "Speed layer accuracy")
+
+    assert errors == []
+    assert sorted(names) == sorted(CHARTS["tripclick-overview"])
+    charts = len(CHARTS["tripclick-overview"])
+    assert len(data_calls) >= charts and all(status == 200 for _, status in data_calls), data_calls
+    assert bars, "the clicks chart drew nothing"
+    # The newest date's documents, ranked, each marked with its source.
+    source_column = header.index("Source")
+    assert [row[0] for row in top] == [str(rank) for rank in range(1, min(15, documents) + 1)]
+    assert {row[source_column] for row in top} == {source}, top
+    assert len(accuracy) == min(20, accuracy_rows) > 0

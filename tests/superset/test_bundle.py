@@ -16,7 +16,7 @@ def test_every_uuid_reference_resolves():
     files = bundle.load()
     assert bundle.dangling_refs(files) == []
     counts = {kind: len(bundle.of_kind(files, kind)) for kind in bundle.KINDS}
-    assert counts == {"databases": 1, "datasets": 12, "charts": 17, "dashboards": 3}
+    assert counts == {"databases": 1, "datasets": 16, "charts": 22, "dashboards": 4}
     # Every chart is placed on one dashboard, once.
     dashboards = bundle.of_kind(files, "dashboards")
     placed = [u for d in dashboards.values() for u in bundle.dashboard_chart_uuids(d)]
@@ -25,11 +25,14 @@ def test_every_uuid_reference_resolves():
         "tripclick-daily": "TripClick — daily",
         "tripclick-live": "TripClick — live",
         "tripclick-operations": "TripClick — operations",
+        "tripclick-overview": "TripClick — overview",
     }
     live = bundle.dashboard_chart_uuids(dashboards["dashboards/tripclick_live.yaml"])
     assert len(live) == 4
     operations = bundle.dashboard_chart_uuids(dashboards["dashboards/tripclick_operations.yaml"])
     assert len(operations) == 7
+    overview = bundle.dashboard_chart_uuids(dashboards["dashboards/tripclick_overview.yaml"])
+    assert len(overview) == 5
 
 
 def test_a_dangling_reference_is_reported(tmp_path):
@@ -47,6 +50,7 @@ def test_a_dangling_reference_is_reported(tmp_path):
 
 
 def test_dataset_columns_exist_in_the_gold_tables(gold_schema):
+    """Physical datasets against gold's tables; the overview's (virtual) read schema serving."""
     with gold_schema.cursor() as cur:
         cur.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
@@ -56,7 +60,7 @@ def test_dataset_columns_exist_in_the_gold_tables(gold_schema):
         for table, column in cur.fetchall():
             actual.setdefault(table, set()).add(column)
     for name, dataset in bundle.of_kind(bundle.load(), "datasets").items():
-        assert dataset["schema"] == "gold", name
+        assert dataset["schema"] == ("serving" if "overview_" in name else "gold"), name
         if dataset["sql"] is not None:
             continue  # a virtual dataset: test_virtual_datasets_run_with_their_columns
         table = dataset["table_name"]
@@ -78,6 +82,8 @@ def test_virtual_datasets_run_with_their_columns(gold_schema):
     datasets = _virtual_datasets()
     assert sorted(datasets) == [
         "ops_dq_results", "ops_dq_results_latest_day", "ops_reconciliation", "ops_stage_runs",
+        "overview_clinical_areas", "overview_daily_traffic", "overview_speed_accuracy",
+        "overview_top_documents_latest_day",
     ]  # fmt: skip
     for name, dataset in datasets.items():
         # Superset reads a virtual dataset as a subquery, so the SQL must work as one.
@@ -159,6 +165,65 @@ def test_operations_datasets_keep_the_last_30_days_and_the_latest_run(gold_schem
         conn.rollback()
 
 
+def test_overview_datasets_keep_the_published_month_and_the_speed_dates(gold_schema):
+    """The overview's datasets on rows of future dates, in a transaction rolled back: gold
+    publishes 9998-01-01, -02 and -31; the speed layer alone has 9997-12-01 (a stale day)
+    and 9998-02-01 (today)."""
+    datasets = _virtual_datasets()
+    conn = gold_schema
+    try:
+        with conn.cursor() as cur:
+            for day, clicks in (("9998-01-01", 10), ("9998-01-02", 20), ("9998-01-31", 30)):
+                cur.execute(
+                    "INSERT INTO gold.mart_daily_traffic (event_date, total_events, unique_sessions,"
+                    " unique_documents, peak_hour) VALUES (%s, %s, 2, 3, 4)",
+                    (day, clicks),
+                )
+                cur.execute(
+                    "INSERT INTO gold.mart_clinical_areas (event_date, clinical_area, search_count,"
+                    " unique_sessions) VALUES (%s, 'Cardiology', %s, 1)",
+                    (day, clicks),
+                )
+                cur.execute(
+                    "INSERT INTO gold.mart_popular_documents (event_date, document_id, title, view_count,"
+                    " unique_sessions, rank) VALUES (%s, 7, 'Old', %s, 1, 1)",
+                    (day, clicks),
+                )
+            cur.execute(
+                "INSERT INTO gold.live_session_days (event_date, batch_id, session_id, clicks, documents,"
+                " first_click_ts, last_click_ts) VALUES"
+                " ('9998-02-01', 0, 's1', 4, 2, '9998-02-01 10:00+00', '9998-02-01 10:05+00'),"
+                " ('9998-02-01', 1, 's1', 1, 1, '9998-02-01 10:06+00', '9998-02-01 10:07+00'),"
+                " ('9997-12-01', 0, 's2', 9, 1, '9997-12-01 10:00+00', '9997-12-01 10:05+00')"
+            )
+            cur.execute(
+                "INSERT INTO gold.live_document_days (event_date, batch_id, document_id, title,"
+                " last_click_ts, clicks, sessions) VALUES"
+                " ('9998-02-01', 0, 8, 'New', '9998-02-01 10:05+00', 5, 1)"
+            )
+        # 30 days back from the newest published date on: -02 is in, -01 is not; the speed
+        # layer's -02-01 is in, its stale 9997-12-01 is not.
+        traffic = _rows(conn, datasets["overview_daily_traffic"]["sql"])
+        assert [(str(r["event_date"]), r["total_events"], r["source"]) for r in traffic] == [
+            ("9998-01-02", 20, "batch"),
+            ("9998-01-31", 30, "batch"),
+            ("9998-02-01", 5, "speed"),
+        ]
+        assert str(traffic[-1]["as_of"].date()) == "9998-02-01"
+        areas = _rows(conn, datasets["overview_clinical_areas"]["sql"])
+        assert sorted((str(r["event_date"]), r["search_count"]) for r in areas) == [
+            ("9998-01-02", 20),
+            ("9998-01-31", 30),
+        ]
+        # The newest date's documents, whichever source has it.
+        documents = _rows(conn, datasets["overview_top_documents_latest_day"]["sql"])
+        assert [(r["document_id"], r["title"], r["rank"], r["source"]) for r in documents] == [
+            (8, "New", 1, "speed")
+        ]
+    finally:
+        conn.rollback()
+
+
 def test_zip_carries_the_configured_connection_and_git_holds_no_password(settings, tmp_path):
     uri = bundle.sqlalchemy_uri(settings)
     archive = bundle.write_zip(tmp_path / "bundle.zip", uri)
@@ -167,7 +232,7 @@ def test_zip_carries_the_configured_connection_and_git_holds_no_password(setting
         names = zf.namelist()
         db = yaml.safe_load(zf.read(f"{bundle.ZIP_ROOT}/databases/tripclick_gold.yaml"))
     assert f"{bundle.ZIP_ROOT}/metadata.yaml" in names
-    assert len([n for n in names if "/charts/" in n]) == 17
+    assert len([n for n in names if "/charts/" in n]) == 22
     assert db["sqlalchemy_uri"] == uri
     assert f":{settings.pg_port}/" in uri and settings.pg_password in uri
     # The committed bundle has no password, and no generated secret is tracked by git.

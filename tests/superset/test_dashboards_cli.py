@@ -28,7 +28,7 @@ def test_check_reports_the_bundle():
     done = _run("check")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "1 databases, 12 datasets, 17 charts, 3 dashboards: every reference resolves"
+        "1 databases, 16 datasets, 22 charts, 4 dashboards: every reference resolves"
     )
 
 

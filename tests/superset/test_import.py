@@ -77,9 +77,9 @@ def _chart_data(api, superset) -> dict[str, dict]:
     return answers
 
 
-def test_every_chart_returns_rows(superset, api, gold_marts, live_marts):
+def test_every_chart_returns_rows(superset, api, gold_marts, live_marts, serving_days):
     answers = _chart_data(api, superset)
-    assert len(answers) == 17
+    assert len(answers) == 22
     for name, answer in answers.items():
         for result in answer["result"]:
             assert result.get("error") is None, f"{name}: {result['error']}"
@@ -188,3 +188,86 @@ def test_operations_charts_show_the_runs_and_checks(superset, api, gold_marts, s
         expected[key] = expected.get(key, 0) + 1
     assert per_day == expected
     assert sum(per_day.values()) == len(outcomes) > 0
+
+
+def test_overview_charts_give_the_serving_layer(
+    superset, api, gold_marts, serving_days, sample_date
+):
+    """Each overview chart against the same rows read from PostgreSQL's serving views: both
+    sources, each date once, and the speed layer's accuracy recorded at publication."""
+    data = {
+        name: answer["result"][0]["data"] for name, answer in _chart_data(api, superset).items()
+    }
+
+    days = _dataset_rows(gold_marts, "overview_daily_traffic")
+    sources = {_epoch_ms(d["event_date"]): d["source"] for d in days}
+    assert len(sources) == len(days)  # one answer per date
+    assert sources[_epoch_ms(dt.date.fromisoformat(serving_days["batch"]))] == "batch"
+    assert sources[_epoch_ms(dt.date.fromisoformat(serving_days["speed"]))] == "speed"
+    clicks = {(r["event_date"], r["source"]): r["clicks"]
+              for r in data["charts/overview_clicks_by_source.yaml"]}  # fmt: skip
+    assert clicks == {(_epoch_ms(d["event_date"]), d["source"]): d["total_events"] for d in days}
+    sessions = {(r["event_date"], r["source"]): r["sessions"]
+                for r in data["charts/overview_sessions_per_day.yaml"]}  # fmt: skip
+    assert sessions == {
+        (_epoch_ms(d["event_date"]), d["source"]): d["unique_sessions"] for d in days
+    }
+    # The speed day's clicks are every click of the sample day, counted by the speed layer.
+    with gold_marts.cursor() as cur:
+        cur.execute(
+            "SELECT total_events FROM gold.mart_daily_traffic WHERE event_date = %s",
+            (sample_date,),
+        )
+        (sample_clicks,) = cur.fetchone()
+    gold_marts.rollback()
+    speed_ms = _epoch_ms(dt.date.fromisoformat(serving_days["speed"]))
+    assert clicks[(speed_ms, "speed")] == sample_clicks > 0
+
+    # The 10 busiest clinical areas, per day.
+    areas = _dataset_rows(gold_marts, "overview_clinical_areas")
+    totals: dict[str, int] = {}
+    per_day: dict[tuple[int, str], int] = {}
+    for r in areas:
+        totals[r["clinical_area"]] = totals.get(r["clinical_area"], 0) + r["search_count"]
+        key = (_epoch_ms(r["event_date"]), r["clinical_area"])
+        per_day[key] = per_day.get(key, 0) + r["search_count"]
+    chart = {(r["event_date"], r["clinical_area"]): r["searches"]
+             for r in data["charts/overview_clinical_areas.yaml"]}  # fmt: skip
+    shown = {area for _, area in chart}
+    assert len(shown) == min(10, len(totals)) > 0
+    assert min(totals[a] for a in shown) >= max(
+        [totals[a] for a in totals if a not in shown], default=0
+    )
+    assert chart == {k: v for k, v in per_day.items() if k[1] in shown}
+
+    # The newest date's documents, ranked, with their source and as_of.
+    documents = sorted(
+        _dataset_rows(gold_marts, "overview_top_documents_latest_day"), key=lambda r: r["rank"]
+    )[:15]
+    table = data["charts/overview_top_documents.yaml"]
+    assert [(r["rank"], r["document_id"], r["title"], r["source"]) for r in table] == [
+        (d["rank"], d["document_id"], d["title"], d["source"]) for d in documents
+    ]
+    assert [r["as_of"] for r in table] == [int(d["as_of"].timestamp() * 1000) for d in documents]
+
+    # The accuracy of the published day the speed layer had counted: clicks are exact.
+    accuracy = _dataset_rows(gold_marts, "overview_speed_accuracy")
+    rows = data["charts/overview_speed_accuracy.yaml"]
+    assert sorted(
+        (r["event_date"], r["mart"], r["metric"], r["largest_relative_diff"]) for r in rows
+    ) == sorted(
+        (_epoch_ms(a["event_date"]), a["mart"], a["metric"], a["largest_relative_diff"])
+        for a in accuracy
+    )
+    order = [(-r["event_date"], -r["largest_relative_diff"], r["mart"], r["metric"]) for r in rows]
+    assert order == sorted(order)  # newest date, largest difference first
+    published = _epoch_ms(dt.date.fromisoformat(serving_days["batch"]))
+    (total,) = [
+        r for r in rows
+        if (r["event_date"], r["mart"], r["metric"]) == (published, "daily_traffic", "total_events")
+    ]  # fmt: skip
+    assert (total["speed_value"], total["batch_value"], total["largest_relative_diff"]) == (
+        sample_clicks,
+        sample_clicks,
+        0,
+    )
