@@ -2,8 +2,9 @@
 
 Order, skip and stop are checked with the stages replaced by a runner that publishes a
 date's traffic row and reconciliation into the real gold database (the stages themselves
-are run-day's, tested elsewhere); one date then goes through the real stages end to end.
-The dates are far in the past, and their gold rows are deleted before and after.
+are run-day's, tested elsewhere). Then a generated week goes through the real stages: six
+past days backfilled and served from gold, the seventh streamed and served from the speed
+layer. The dates are far in the past; their rows are deleted before and after.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tripclick.errors import UserError
-from tripclick.generator import DaySpec, generate_day
+from tripclick.generator import DaySpec, generate_days
 from tripclick_devstack import backfill, run_day
 from tripclick_spark import gold_db
-from tripclick_spark.jobs import reconcile
+from tripclick_spark.jobs import reconcile, silver
 
 DATES = ["1999-03-01", "1999-03-02", "1999-03-03", "1999-03-04"]
-REAL_DATE = "1998-06-15"
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -47,13 +47,13 @@ def touch_inputs(folder: Path, dates: list[str]) -> Path:
 
 
 def delete_dates(settings, first: str, last: str) -> None:
-    """Every gold and gold_stage row of first..last (tables with an event_date column)."""
+    """Every gold, gold_stage and serving row of first..last (tables with an event_date column)."""
     with gold_db.connect(settings) as conn, conn.cursor() as cur:
         cur.execute(
             "select c.table_schema, c.table_name from information_schema.columns c "
             "join information_schema.tables t using (table_schema, table_name) "
             "where c.column_name = 'event_date' and t.table_type = 'BASE TABLE' "
-            "  and c.table_schema in ('gold', 'gold_stage')"
+            "  and c.table_schema in ('gold', 'gold_stage', 'serving')"
         )
         for schema, table in cur.fetchall():
             cur.execute(
@@ -225,38 +225,109 @@ def test_the_first_failure_stops_the_run_and_says_how_to_resume(gold_dates, tmp_
     assert [d.outcome for d in result.dates] == ["ran"] * 4
 
 
-# --- one date through the real stages ---------------------------------------------------
+# --- a week through the real stages, then today from the speed layer -------------------
+
+# Monday to Sunday: six past days backfilled, the seventh is "today", not yet published.
+WEEK = [(dt.date(1999, 4, 5) + dt.timedelta(days=i)).isoformat() for i in range(7)]
+DAILY_CLICKS = 300  # a weekday's mean; the generator's weekly shape sizes each day
 
 
 @pytest.fixture
-def real_date(pipeline):
-    delete_dates(pipeline, REAL_DATE, REAL_DATE)
+def week(pipeline):
+    delete_dates(pipeline, WEEK[0], WEEK[-1])
     yield pipeline
-    delete_dates(pipeline, REAL_DATE, REAL_DATE)
+    delete_dates(pipeline, WEEK[0], WEEK[-1])
 
 
-def test_one_date_end_to_end_then_skipped(real_date, tmp_path):
-    spec = DaySpec(dt.date.fromisoformat(REAL_DATE), 400, seed=3, anomalous_sessions=1)
-    generate_day(spec, tmp_path)
+def _serving(settings, view: str, day: str) -> list[dict]:
+    with gold_db.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(f"select * from serving.{view} where event_date = %s", (day,))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _gold(settings, table: str, day: str) -> list[dict]:
+    with gold_db.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(f"select * from gold.{table} where event_date = %s", (day,))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, tmp_path):
+    spec = DaySpec(dt.date.fromisoformat(WEEK[0]), DAILY_CLICKS, seed=7, anomalous_sessions=1)
+    days = generate_days(spec, len(WEEK), tmp_path)
+    past, today = WEEK[:-1], WEEK[-1]
+
+    # The six past days, oldest first, through run-day's real stages.
     progress = io.StringIO()
-    result = backfill.run(real_date, REAL_DATE, REAL_DATE, tmp_path, progress=progress)
-    assert [(d.event_date, d.outcome) for d in result.dates] == [(REAL_DATE, "ran")]
-    assert [s.name for s in result.dates[0].stages] == [
-        "produce",
-        "silver",
-        "bronze",
-        "gold",
-        "reconcile",
-    ]
-    assert gold_db.total_events(real_date, REAL_DATE) == 400
-    assert backfill.completed(real_date, [REAL_DATE]) == {REAL_DATE}
-    line = progress.getvalue().splitlines()
-    assert len(line) == 1 and line[0].startswith(f"backfill {REAL_DATE} [1/1] published in ")
-    assert "reconcile" in line[0]
+    result = backfill.run(
+        week, past[0], past[-1], tmp_path,
+        stages=lambda settings, paths, day: run_day.run(settings, paths, day, spark=spark),
+        progress=progress,
+    )  # fmt: skip
+    print(f"backfill of {len(past)} days: {result.seconds:.1f} s")
+    print(backfill.summary_table(result))
+    assert [(d.event_date, d.outcome) for d in result.dates] == [(d, "ran") for d in past]
+    lines = progress.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == past
+    assert all(" published in " in line for line in lines)
+    assert backfill.completed(week, WEEK) == set(past)
 
-    # Complete now: a second run skips it without running a stage.
+    # Serving answers each past day from gold (batch), row for row.
+    views = {
+        "daily_traffic": "mart_daily_traffic",
+        "clinical_areas": "mart_clinical_areas",
+        "popular_documents": "mart_popular_documents",
+        "session_analysis": "mart_session_analysis",
+    }
+    for day, generated in zip(past, days, strict=False):
+        for view, mart in views.items():
+            served = _serving(week, view, day)
+            assert {r.pop("source") for r in served} == {"batch"}, (day, view)
+            for r in served:
+                del r["as_of"]
+            key = lambda r: sorted((k, str(v)) for k, v in r.items())  # noqa: E731
+            assert sorted(served, key=key) == sorted(_gold(week, mart, day), key=key), (day, view)
+        (traffic,) = _serving(week, "daily_traffic", day)
+        assert traffic["total_events"] == generated.valid
+
+    # The weekend dip the generator's weekly shape put in shows in the served history.
+    totals = [_serving(week, "daily_traffic", d)[0]["total_events"] for d in past]
+    assert totals[5] < min(totals[:5]), totals  # Saturday below every weekday
+
+    # Today: produced and streamed in several micro-batches, not published. Serving gives
+    # the speed layer's figures, which are the live partials' sums.
+    paths = sorted(tmp_path.glob(f"{today}_part-*.jsonl"))
+    run_day.produce(week, paths, today)
+    streamed = silver.run(spark, week, today, available_now=True, max_offsets_per_trigger=150)
+    assert streamed.batches >= 2, streamed
+    (traffic,) = _serving(week, "daily_traffic", today)
+    assert traffic["source"] == "speed"
+    assert traffic["total_events"] == days[-1].valid
+    with gold_db.connect(week) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(distinct session_id), sum(clicks) from gold.live_session_days"
+            " where event_date = %s",
+            (today,),
+        )
+        sessions, clicks = cur.fetchone()
+        cur.execute(
+            "select document_id, sum(clicks) from gold.live_document_days where event_date = %s"
+            " group by document_id order by sum(clicks) desc, document_id limit 1",
+            (today,),
+        )
+        top_document, top_clicks = cur.fetchone()
+    assert (traffic["unique_sessions"], traffic["total_events"]) == (sessions, clicks)
+    first = min(_serving(week, "popular_documents", today), key=lambda r: r["rank"])
+    assert (first["source"], first["document_id"], first["view_count"]) == (
+        "speed", top_document, top_clicks,
+    )  # fmt: skip
+    for view in views:
+        assert {r["source"] for r in _serving(week, view, today)} == {"speed"}, view
+
+    # Resumable: a second run of the range finds every past day complete.
     def no_stages(*_):
         raise AssertionError("a complete date was run again")
 
-    again = backfill.run(real_date, REAL_DATE, REAL_DATE, tmp_path, stages=no_stages)
-    assert [d.outcome for d in again.dates] == ["skipped"]
+    again = backfill.run(week, past[0], past[-1], tmp_path, stages=no_stages)
+    assert [d.outcome for d in again.dates] == ["skipped"] * len(past)
