@@ -127,11 +127,28 @@ test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local s
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: demo
-demo: setup ## Set up and run a whole day locally on the real TripClick sample, through Airflow's daily DAG.
+demo: setup ## Set up and run a whole day locally on the real TripClick sample, through Airflow's daily DAG, after a generated week before it.
 	$(TRIPCLICK) up
+	@$(MAKE) --no-print-directory demo-history
 	@$(MAKE) --no-print-directory airflow-demo
 	$(call say,serving the dashboards (Superset on 127.0.0.1))
 	$(TRIPCLICK) dashboards serve
+
+# The days before the demo's sample day, generated with the weekly shape and a few
+# anomalous sessions and backfilled (published days are skipped, so a second demo only
+# checks them): every dashboard then has a week of history to draw its trends from.
+DEMO_HISTORY_DAYS    ?= 6
+DEMO_HISTORY_RECORDS ?= 600
+DEMO_HISTORY_DIR     ?= $(LOCAL)/demo/history
+
+.PHONY: demo-history
+demo-history: setup ## Generate and backfill the DEMO_HISTORY_DAYS (6) days before the demo's sample day.
+	$(call say,generating and backfilling the $(DEMO_HISTORY_DAYS) days before $(DEMO_DATE))
+	@first=$$(date -u -d "$(DEMO_DATE) -$(DEMO_HISTORY_DAYS) days" +%F) && \
+	  last=$$(date -u -d "$(DEMO_DATE) -1 day" +%F) && \
+	  $(TRIPCLICK) generate --date $$first --days $(DEMO_HISTORY_DAYS) --records $(DEMO_HISTORY_RECORDS) \
+	    --anomalous-sessions 2 --out $(DEMO_HISTORY_DIR) >/dev/null && \
+	  $(TRIPCLICK) backfill --from $$first --to $$last --input $(DEMO_HISTORY_DIR)
 
 .PHONY: bench
 bench: setup bench-producer bench-pipeline bench-gold-load ## Run the benchmarks; results go to bench/results/.
