@@ -28,7 +28,6 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -47,6 +46,8 @@ from tripclick_devstack.stack.postgres import ADMIN_USER, Postgres
 from tripclick_spark import gold_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import host
+
 # The day and the marts' SQL have their home in the pipeline benchmark.
 import pipeline_bench
 
@@ -319,20 +320,7 @@ def _profile(results: list[dict]) -> dict[str, float]:
 
 
 def machine() -> dict:
-    cpu = ""
-    with open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "load_avg_1m_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pyarrow": pa.__version__,
-    }
+    return host.describe(duckdb=duckdb.__version__, pyarrow=pa.__version__)
 
 
 def main(argv: list[str] | None = None) -> int:

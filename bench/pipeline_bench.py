@@ -17,15 +17,13 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+import host
 
 from tripclick import config
 from tripclick.generator import DaySpec, generate_day
@@ -222,14 +220,7 @@ def bench_size(base: config.Settings, records: int, spark_memory: str) -> dict:
 
 
 def machine() -> dict:
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
-    return {
-        "cpus": os.cpu_count(),
-        "load_avg_1m_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "java": java.splitlines()[0] if java else None,
-        "duckdb": duckdb.__version__,
-    }
+    return host.describe(java=True, duckdb=duckdb.__version__)
 
 
 def main() -> int:

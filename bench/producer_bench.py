@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -31,6 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import confluent_kafka
+import host
 import kafka
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -226,21 +226,7 @@ def client_comparison(settings: config.Settings, payloads: Path, n: int) -> dict
 
 
 def machine() -> dict:
-    cpu = ""
-    with open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "load_avg_1m_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "java": subprocess.run(
-            ["java", "-version"], capture_output=True, text=True
-        ).stderr.splitlines()[0],
-    }
+    return host.describe(java=True)
 
 
 def main() -> int:
