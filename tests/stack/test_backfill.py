@@ -239,16 +239,10 @@ def week(pipeline):
     delete_dates(pipeline, WEEK[0], WEEK[-1])
 
 
-def _serving(settings, view: str, day: str) -> list[dict]:
+def _rows(settings, relation: str, day: str) -> list[dict]:
+    """The date's rows of ``relation`` (``serving.daily_traffic``, ``gold.mart_...``) as dicts."""
     with gold_db.connect(settings) as conn, conn.cursor() as cur:
-        cur.execute(f"select * from serving.{view} where event_date = %s", (day,))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _gold(settings, table: str, day: str) -> list[dict]:
-    with gold_db.connect(settings) as conn, conn.cursor() as cur:
-        cur.execute(f"select * from gold.{table} where event_date = %s", (day,))
+        cur.execute(f"select * from {relation} where event_date = %s", (day,))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -282,17 +276,20 @@ def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, t
     }
     for day, generated in zip(past, days, strict=False):
         for view, mart in views.items():
-            served = _serving(week, view, day)
+            served = _rows(week, f"serving.{view}", day)
             assert {r.pop("source") for r in served} == {"batch"}, (day, view)
             for r in served:
                 del r["as_of"]
             key = lambda r: sorted((k, str(v)) for k, v in r.items())  # noqa: E731
-            assert sorted(served, key=key) == sorted(_gold(week, mart, day), key=key), (day, view)
-        (traffic,) = _serving(week, "daily_traffic", day)
+            assert sorted(served, key=key) == sorted(_rows(week, f"gold.{mart}", day), key=key), (
+                day,
+                view,
+            )
+        (traffic,) = _rows(week, "serving.daily_traffic", day)
         assert traffic["total_events"] == generated.valid
 
     # The weekend dip the generator's weekly shape put in shows in the served history.
-    totals = [_serving(week, "daily_traffic", d)[0]["total_events"] for d in past]
+    totals = [_rows(week, "serving.daily_traffic", d)[0]["total_events"] for d in past]
     assert totals[5] < min(totals[:5]), totals  # Saturday below every weekday
 
     # Today: produced and streamed in several micro-batches, not published. Serving gives
@@ -301,7 +298,7 @@ def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, t
     run_day.produce(week, paths, today)
     streamed = silver.run(spark, week, today, available_now=True, max_offsets_per_trigger=150)
     assert streamed.batches >= 2, streamed
-    (traffic,) = _serving(week, "daily_traffic", today)
+    (traffic,) = _rows(week, "serving.daily_traffic", today)
     assert traffic["source"] == "speed"
     assert traffic["total_events"] == days[-1].valid
     with gold_db.connect(week) as conn, conn.cursor() as cur:
@@ -318,12 +315,12 @@ def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, t
         )
         top_document, top_clicks = cur.fetchone()
     assert (traffic["unique_sessions"], traffic["total_events"]) == (sessions, clicks)
-    first = min(_serving(week, "popular_documents", today), key=lambda r: r["rank"])
+    first = min(_rows(week, "serving.popular_documents", today), key=lambda r: r["rank"])
     assert (first["source"], first["document_id"], first["view_count"]) == (
         "speed", top_document, top_clicks,
     )  # fmt: skip
     for view in views:
-        assert {r["source"] for r in _serving(week, view, today)} == {"speed"}, view
+        assert {r["source"] for r in _rows(week, f"serving.{view}", today)} == {"speed"}, view
 
     # Resumable: a second run of the range finds every past day complete.
     def no_stages(*_):
