@@ -31,6 +31,12 @@ EXPECTED_INGRESS = {
     ("spark", "spark", 1024, 65535),  # standalone cluster: master RPC, workers, driver/executors
     ("spark", "gold", 5432, 5432),  # gold ETL -> PostgreSQL
     ("admin", "airflow", 22, 22),  # operators' SSH to the jump host: every UI is tunnelled
+    # Prometheus on the airflow host scrapes the node exporter of every other group, the
+    # PostgreSQL exporter and each broker's JMX exporter agent (the Spark master's metrics
+    # are on its UI port, open above):
+    *(("airflow", target, 9100, 9100) for target in ("web", "kafka", "spark", "gold")),
+    ("airflow", "gold", 9187, 9187),
+    *(("airflow", "kafka", port, port) for port in (9095, 9105, 9115)),
 }
 
 
@@ -60,8 +66,9 @@ def test_rule_matrix_is_exactly_the_platform_flows() -> None:
 
 def test_kafka_port_ranges_follow_the_brokers_per_host() -> None:
     one_per_host = resolved_flows({"kafka_brokers_per_instance": 1})
-    kafka = {flow for flow in one_per_host if flow[1] == "kafka" and flow[2] != 22}
+    kafka = {flow for flow in one_per_host if flow[1] == "kafka" and flow[2] not in (22, 9100)}
     assert kafka == {
+        ("airflow", "kafka", 9095, 9095),
         ("web", "kafka", 9093, 9093),
         ("spark", "kafka", 9093, 9093),
         ("kafka", "kafka", 9093, 9093),

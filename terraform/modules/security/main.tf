@@ -5,6 +5,8 @@ locals {
   # One port per broker (and controller) that shares a host, kafka_port_step apart.
   kafka_broker_ports     = [for slot in range(var.kafka_brokers_per_instance) : var.kafka_broker_port + slot * var.kafka_port_step]
   kafka_controller_ports = [for slot in range(var.kafka_brokers_per_instance) : var.kafka_controller_port + slot * var.kafka_port_step]
+  # Each broker's JMX exporter agent serves its metrics on a port of its own, the same step apart.
+  kafka_jmx_exporter_ports = [for slot in range(var.kafka_brokers_per_instance) : var.kafka_jmx_exporter_port + slot * var.kafka_port_step]
 
   # Every flow the platform needs between its roles, and nothing else: target accepts TCP
   # from source on each [first, last] port range.
@@ -86,6 +88,45 @@ locals {
       source      = "spark"
       port_ranges = [[var.postgres_port, var.postgres_port]]
       description = "The gold ETL loads the marts into PostgreSQL"
+    }
+    # Prometheus runs on the airflow host and scrapes the exporters of the other groups (its
+    # own host's over loopback). The Spark master's metrics are served on its UI port, which
+    # airflow_to_spark_master_ui already opens.
+    airflow_to_web_node_exporter = {
+      target      = "web"
+      source      = "airflow"
+      port_ranges = [[var.node_exporter_port, var.node_exporter_port]]
+      description = "Prometheus scrapes the host's node exporter"
+    }
+    airflow_to_kafka_node_exporter = {
+      target      = "kafka"
+      source      = "airflow"
+      port_ranges = [[var.node_exporter_port, var.node_exporter_port]]
+      description = "Prometheus scrapes the host's node exporter"
+    }
+    airflow_to_spark_node_exporter = {
+      target      = "spark"
+      source      = "airflow"
+      port_ranges = [[var.node_exporter_port, var.node_exporter_port]]
+      description = "Prometheus scrapes the host's node exporter"
+    }
+    airflow_to_gold_node_exporter = {
+      target      = "gold"
+      source      = "airflow"
+      port_ranges = [[var.node_exporter_port, var.node_exporter_port]]
+      description = "Prometheus scrapes the host's node exporter"
+    }
+    airflow_to_gold_postgres_exporter = {
+      target      = "gold"
+      source      = "airflow"
+      port_ranges = [[var.postgres_exporter_port, var.postgres_exporter_port]]
+      description = "Prometheus scrapes the PostgreSQL exporter"
+    }
+    airflow_to_kafka_jmx_exporter = {
+      target      = "kafka"
+      source      = "airflow"
+      port_ranges = [for port in local.kafka_jmx_exporter_ports : [port, port]]
+      description = "Prometheus scrapes each broker's JMX exporter agent"
     }
   }
 

@@ -128,6 +128,42 @@ variable "postgres_port" {
   nullable    = false
 }
 
+variable "node_exporter_port" {
+  description = "Port of the node exporter on every host, scraped by Prometheus on the airflow host."
+  type        = number
+  default     = 9100
+  nullable    = false
+
+  validation {
+    condition     = var.node_exporter_port > 1023 && var.node_exporter_port < 65536
+    error_message = "The node_exporter_port must be an unprivileged port."
+  }
+}
+
+variable "postgres_exporter_port" {
+  description = "Port of the PostgreSQL exporter on the gold host, scraped by Prometheus on the airflow host."
+  type        = number
+  default     = 9187
+  nullable    = false
+
+  validation {
+    condition     = var.postgres_exporter_port > 1023 && var.postgres_exporter_port < 65536
+    error_message = "The postgres_exporter_port must be an unprivileged port."
+  }
+}
+
+variable "kafka_jmx_exporter_port" {
+  description = "Port of the JMX exporter agent of the first Kafka broker on a host, scraped by Prometheus on the airflow host; the next broker on the same host adds kafka_port_step."
+  type        = number
+  default     = 9095
+  nullable    = false
+
+  validation {
+    condition     = var.kafka_jmx_exporter_port > 1023 && var.kafka_jmx_exporter_port < 65000
+    error_message = "The kafka_jmx_exporter_port must be an unprivileged port below 65000."
+  }
+}
+
 variable "tags" {
   description = "Tags merged into every resource of the module."
   type        = map(string)
