@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tripclick_dags import backup_names
+from tripclick_dags import backup_names, pg_client
 from tripclick_dags.contract import AIRFLOW_BACKUPS
 from tripclick_dags.settings import Lookup, SettingError, Settings, env_lookup, load
 
@@ -141,12 +141,10 @@ def configured_url(lookup: Lookup = env_lookup) -> str:
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackupError(
-            f"{name} is not installed; install PostgreSQL's client (apt-get install -y postgresql-client)"
-        )
-    return path
+    try:
+        return pg_client.find_tool(name)
+    except LookupError as err:
+        raise BackupError(str(err)) from None
 
 
 @contextmanager
@@ -160,13 +158,8 @@ def _libpq_env(meta: Metadata) -> Iterator[dict[str, str]]:
     if meta.password is None:
         yield env
         return
-    with tempfile.TemporaryDirectory(prefix="tripclick-pg-") as tmp:
-        passfile = Path(tmp) / "pgpass"
-        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            escaped = meta.password.replace("\\", "\\\\").replace(":", "\\:")
-            fh.write(f"*:*:*:*:{escaped}\n")
-        yield {**env, "PGPASSFILE": str(passfile)}
+    with pg_client.pgpass(meta.password) as passfile:
+        yield {**env, "PGPASSFILE": passfile}
 
 
 def _run(argv: list[str], env: dict[str, str], what: str) -> str:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tripclick import backup_names
+from tripclick import backup_names, pg_client
 from tripclick.config import Settings
 from tripclick.contract import BACKUPS
 from tripclick.errors import UserError
@@ -51,33 +51,24 @@ class BackupResult:
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise UserError(
-            f"{name} is not installed; install PostgreSQL's client (apt-get install -y postgresql-client)"
-        )
-    return path
+    try:
+        return pg_client.find_tool(name)
+    except LookupError as err:
+        raise UserError(str(err)) from None
 
 
 @contextmanager
 def _libpq_env(settings: Settings) -> Iterator[dict[str, str]]:
     """libpq's environment for the gold database, the password in a throwaway pgpass file."""
-    with tempfile.TemporaryDirectory(prefix="tripclick-pg-") as tmp:
-        passfile = Path(tmp) / "pgpass"
-        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        fields = (settings.pg_host, str(settings.pg_port), settings.pg_database, settings.pg_user)
-        escaped = [
-            f.replace("\\", "\\\\").replace(":", "\\:") for f in (*fields, settings.pg_password)
-        ]
-        with os.fdopen(fd, "w") as fh:
-            fh.write(":".join(escaped) + "\n")
+    fields = (settings.pg_host, str(settings.pg_port), settings.pg_database, settings.pg_user)
+    with pg_client.pgpass(settings.pg_password, *fields) as passfile:
         env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
         env.update(
             PGHOST=settings.pg_host,
             PGPORT=str(settings.pg_port),
             PGDATABASE=settings.pg_database,
             PGUSER=settings.pg_user,
-            PGPASSFILE=str(passfile),
+            PGPASSFILE=passfile,
             PGCONNECT_TIMEOUT="10",
         )
         yield env

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 HOME = REPO / "payloads" / "tripclick" / "contract.py"
 COPY = REPO / "dags" / "tripclick_dags" / "contract.py"
@@ -22,15 +24,21 @@ def test_the_dags_copy_of_the_contract_is_the_same_file():
     )
 
 
-# The backups' names and retention, shared the same way by gold's and Airflow's backups.
+# The backups' names and retention, and PostgreSQL's client tools, shared the same way by
+# gold's and Airflow's backups.
 BACKUP_NAMES = REPO / "payloads" / "tripclick" / "backup_names.py"
 BACKUP_NAMES_COPY = REPO / "dags" / "tripclick_dags" / "backup_names.py"
+PG_CLIENT = REPO / "payloads" / "tripclick" / "pg_client.py"
+PG_CLIENT_COPY = REPO / "dags" / "tripclick_dags" / "pg_client.py"
 
 
-def test_the_dags_copy_of_the_backup_names_is_the_same_file():
-    assert BACKUP_NAMES_COPY.read_bytes() == BACKUP_NAMES.read_bytes(), (
-        f"{BACKUP_NAMES_COPY.relative_to(REPO)} differs from {BACKUP_NAMES.relative_to(REPO)};"
-        f" copy it: cp {BACKUP_NAMES.relative_to(REPO)} {BACKUP_NAMES_COPY.relative_to(REPO)}"
+@pytest.mark.parametrize(
+    ("home", "copy"), [(BACKUP_NAMES, BACKUP_NAMES_COPY), (PG_CLIENT, PG_CLIENT_COPY)]
+)
+def test_the_dags_copy_of_a_shared_backup_module_is_the_same_file(home, copy):
+    assert copy.read_bytes() == home.read_bytes(), (
+        f"{copy.relative_to(REPO)} differs from {home.relative_to(REPO)};"
+        f" copy it: cp {home.relative_to(REPO)} {copy.relative_to(REPO)}"
     )
 
 
@@ -44,7 +52,7 @@ def _literals(pattern: str) -> list[str]:
     hits = []
     for area in CODE:
         for path in (REPO / area).rglob("*.py"):
-            if path in (HOME, COPY, BACKUP_NAMES, BACKUP_NAMES_COPY):
+            if path in (HOME, COPY, BACKUP_NAMES, BACKUP_NAMES_COPY, PG_CLIENT, PG_CLIENT_COPY):
                 continue
             for n, line in enumerate(path.read_text().splitlines(), 1):
                 if re.search(pattern, line) and not line.lstrip().startswith("#"):
