@@ -1,0 +1,100 @@
+"""Prometheus on the fleet's airflow host (role monitoring), after `make fleet-converge`:
+every exporter the roles run is a target and up, the repository's alert rules are loaded, and
+the brokers' JMX exporter agents serve a broker-level metric each.
+
+Prometheus listens on the airflow host's loopback only, so each question is a curl on that
+host. The first scrapes follow the converge by up to a scrape interval (15 s): the checks
+poll for a bounded time.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+import urllib.parse
+
+import pytest
+import yaml
+from fleet_tools import on
+
+from tripclick_devstack.fleet.hcl import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+
+PROMETHEUS = "http://127.0.0.1:9090"
+WAIT = 120  # seconds: a few scrape intervals after the converge
+RULES = REPO / "monitoring" / "rules" / "tripclick.rules.yml"
+
+
+def api(fleet, path: str) -> dict:
+    """One answer of Prometheus' HTTP API, asked on the airflow host."""
+    done = on(fleet, "airflow-0", f"curl -sf {shlex.quote(PROMETHEUS + path)}")
+    assert done.returncode == 0, (path, done.stdout[-2000:], done.stderr[-2000:])
+    reply = json.loads(done.stdout)
+    assert reply["status"] == "success", reply
+    return reply["data"]
+
+
+def expected_targets(fleet) -> set[tuple[str, str]]:
+    """(job, host label) of every target site.yml sets up; a broker's host label is its id."""
+    hosts = fleet.topology.hosts
+    targets = {("node", h.key) for h in hosts}
+    targets |= {("postgres", h.key) for h in hosts if "gold" in h.groups}
+    targets |= {("spark_master", h.key) for h in hosts if "spark_master" in h.groups}
+    targets |= {("kafka", str(n)) for h in hosts for n in h.kafka_node_ids}
+    return targets
+
+
+def target_states(fleet) -> dict[tuple[str, str], str]:
+    states = {}
+    for target in api(fleet, "/api/v1/targets?state=active")["activeTargets"]:
+        labels = target["labels"]
+        job = labels["job"]
+        key = labels.get("broker") if job == "kafka" else labels.get("host")
+        states[(job, key)] = target["health"]
+    return states
+
+
+def test_every_exporter_is_a_target_and_up(fleet, converged):
+    expected = expected_targets(fleet)
+    assert len([t for t in expected if t[0] == "kafka"]) == 3, expected
+    deadline = time.monotonic() + WAIT
+    while True:
+        states = target_states(fleet)
+        down = {t: states.get(t, "absent") for t in expected if states.get(t) != "up"}
+        if not down or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert down == {}, f"targets not up after {WAIT} s: {down}; all: {states}"
+    # Prometheus and the Pushgateway on the host itself, nothing the roles did not set up.
+    assert set(states) - expected == {("prometheus", "airflow-0"), ("pushgateway", "airflow-0")}
+
+
+def test_the_repositorys_alert_rules_are_loaded(fleet, converged):
+    wanted = {
+        rule["alert"]
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    loaded = {
+        rule["name"]
+        for group in api(fleet, "/api/v1/rules?type=alert")["groups"]
+        for rule in group["rules"]
+    }
+    assert loaded == wanted
+
+
+def test_each_broker_serves_its_partition_count(fleet, converged):
+    query = urllib.parse.urlencode({"query": "kafka_server_replicamanager_partitioncount"})
+    deadline = time.monotonic() + WAIT
+    while True:
+        result = api(fleet, f"/api/v1/query?{query}")["result"]
+        per_broker = {r["metric"].get("broker"): float(r["value"][1]) for r in result}
+        if set(per_broker) == {"1", "2", "3"} or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert set(per_broker) == {"1", "2", "3"}, result
+    # Each broker leads or follows partitions of the platform topic (3 partitions, 3 copies).
+    assert all(count >= 3 for count in per_broker.values()), per_broker
