@@ -5,7 +5,8 @@ Only the jump host (the Airflow host, on the public subnet) is reachable from ou
 other address is private. A service is reached by forwarding a local port through the jump
 host to the service's private address, as the `ui_addresses` output prints for Superset and
 the Spark master; a database that answers on its own loopback only (gold) is forwarded through
-an SSH session to its host.
+an SSH session to its host. Prometheus (9090) and Alertmanager (9093) answer on the jump host's
+own loopback: ``tunnel("127.0.0.1", 9090)`` forwards to them from the jump host.
 """
 
 from __future__ import annotations
