@@ -71,6 +71,22 @@ def test_every_exporter_is_a_target_and_up(fleet, converged):
     assert set(states) - expected == {("prometheus", "airflow-0"), ("pushgateway", "airflow-0")}
 
 
+def query(fleet, promql: str) -> list[dict]:
+    return api(fleet, "/api/v1/query?" + urllib.parse.urlencode({"query": promql}))["result"]
+
+
+def test_the_postgresql_exporter_reaches_the_gold_database(fleet, converged):
+    # A scrape succeeds whether or not the exporter could log in: pg_up says it did, as the
+    # pg_monitor role over the local socket.
+    deadline = time.monotonic() + WAIT
+    while True:
+        values = [float(r["value"][1]) for r in query(fleet, 'pg_up{job="postgres"}')]
+        if values == [1.0] or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert values == [1.0]
+
+
 def test_the_repositorys_alert_rules_are_loaded(fleet, converged):
     wanted = {
         rule["alert"]
@@ -87,10 +103,9 @@ def test_the_repositorys_alert_rules_are_loaded(fleet, converged):
 
 
 def test_each_broker_serves_its_partition_count(fleet, converged):
-    query = urllib.parse.urlencode({"query": "kafka_server_replicamanager_partitioncount"})
     deadline = time.monotonic() + WAIT
     while True:
-        result = api(fleet, f"/api/v1/query?{query}")["result"]
+        result = query(fleet, "kafka_server_replicamanager_partitioncount")
         per_broker = {r["metric"].get("broker"): float(r["value"][1]) for r in result}
         if set(per_broker) == {"1", "2", "3"} or time.monotonic() > deadline:
             break
