@@ -37,6 +37,7 @@ EXPECTED_INGRESS = {
     *(("airflow", target, 9100, 9100) for target in ("web", "kafka", "spark", "gold")),
     ("airflow", "gold", 9187, 9187),
     *(("airflow", "kafka", port, port) for port in (9095, 9105, 9115)),
+    ("spark", "airflow", 9091, 9091),  # the Spark jobs push the pipeline's figures
 }
 
 

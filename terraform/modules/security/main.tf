@@ -128,6 +128,14 @@ locals {
       port_ranges = [for port in local.kafka_jmx_exporter_ports : [port, port]]
       description = "Prometheus scrapes each broker's JMX exporter agent"
     }
+    # The stages run their Spark drivers on the master and push the pipeline's figures per
+    # date (records per layer, reconciliation, publication) to the Pushgateway beside Prometheus.
+    spark_to_airflow_pushgateway = {
+      target      = "airflow"
+      source      = "spark"
+      port_ranges = [[var.pushgateway_port, var.pushgateway_port]]
+      description = "The Spark jobs push the pipeline's figures to the Pushgateway"
+    }
   }
 
   group_rules = merge([

@@ -152,6 +152,18 @@ variable "postgres_exporter_port" {
   }
 }
 
+variable "pushgateway_port" {
+  description = "Port of the Pushgateway on the airflow host, where the Spark jobs push the pipeline's figures."
+  type        = number
+  default     = 9091
+  nullable    = false
+
+  validation {
+    condition     = var.pushgateway_port > 1023 && var.pushgateway_port < 65536
+    error_message = "The pushgateway_port must be an unprivileged port."
+  }
+}
+
 variable "kafka_jmx_exporter_port" {
   description = "Port of the JMX exporter agent of the first Kafka broker on a host, scraped by Prometheus on the airflow host; the next broker on the same host adds kafka_port_step."
   type        = number

@@ -1,6 +1,9 @@
-"""Prometheus on the fleet's airflow host (role monitoring), after `make fleet-converge`:
-every exporter the roles run is a target and up, the repository's alert rules are loaded, and
-the brokers' JMX exporter agents serve a broker-level metric each.
+"""Prometheus on the fleet's airflow host (role monitoring), after `make fleet-converge` and the
+fleet's day (tests/fleet/test_day.py; this file's name sorts after it and before
+test_fleet.py, whose last test takes the fleet down): every exporter the roles run is a target
+and up, the repository's alert rules are loaded, the brokers' JMX exporter agents serve a
+broker-level metric each, and the figures the day's Spark jobs pushed to the Pushgateway
+reached Prometheus.
 
 Prometheus listens on the airflow host's loopback only, so each question is a curl on that
 host. The first scrapes follow the converge by up to a scrape interval (15 s): the checks
@@ -113,3 +116,22 @@ def test_each_broker_serves_its_partition_count(fleet, converged):
     assert set(per_broker) == {"1", "2", "3"}, result
     # Each broker leads or follows partitions of the platform topic (3 partitions, 3 copies).
     assert all(count >= 3 for count in per_broker.values()), per_broker
+
+
+def test_the_days_figures_pushed_by_the_spark_jobs_reach_prometheus(fleet, converged):
+    # The day test ran 2016-01-01 through Airflow; its reconciliation, on the Spark master,
+    # pushed to the Pushgateway on the airflow host (the spark group's one flow to it).
+    day = "2016-01-01"
+    deadline = time.monotonic() + WAIT
+    while True:
+        passed = query(fleet, f'tripclick_reconciliation_passed{{event_date="{day}"}}')
+        if passed or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert [float(r["value"][1]) for r in passed] == [1.0], passed
+    assert passed[0]["metric"]["job"] == "tripclick_pipeline", passed
+    layers = {
+        r["metric"]["layer"]: float(r["value"][1])
+        for r in query(fleet, f'tripclick_layer_records{{event_date="{day}"}}')
+    }
+    assert layers.get("gold") == 562, layers  # the sample day's clicks, as gold counted them
