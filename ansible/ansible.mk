@@ -49,7 +49,7 @@ ansible-check: $(ANSIBLE_VENV)/.synced ## Show what site.yml would change on INV
 	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml $(ANSIBLE_SECRETS) --check --diff $(ANSIBLE_ARGS)
 
 .PHONY: ansible-apply
-ansible-apply: $(ANSIBLE_VENV)/.synced setup ## Turn INVENTORY's hosts into the platform (site.yml; SECRETS=vault|ssm, ANSIBLE_ARGS for --tags etc.).
+ansible-apply: $(ANSIBLE_VENV)/.synced setup statsd-exporter-package ## Turn INVENTORY's hosts into the platform (site.yml; SECRETS=vault|ssm, ANSIBLE_ARGS for --tags etc.).
 	$(ANSIBLE_INVENTORY_CHECK)
 	$(ANSIBLE_SECRETS_CHECK)
 	$(ANSIBLE_RUN) $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(INVENTORY) site.yml $(ANSIBLE_SECRETS) $(ANSIBLE_ARGS)

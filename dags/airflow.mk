@@ -18,7 +18,8 @@ sshd-package: ## Install Debian's OpenSSH server (the tests' stand-in for the Sp
 
 # The statsd exporter that turns Airflow's StatsD metrics into Prometheus series
 # (monitoring/exporters/statsd-mapping.yml). Debian 12's archive has no package of it, so it
-# is built from its Go module (the Go toolchain of the machine); the tests run it themselves.
+# is built from its Go module (the Go toolchain of the machine); the tests run it themselves, and
+# the monitoring role copies it to the fleet's airflow host (static, CGO off: any host's libc).
 STATSD_EXPORTER_VERSION := v0.31.0
 STATSD_EXPORTER         := $(LOCAL)/tools/bin/statsd_exporter
 GO                      ?= $(or $(shell command -v go),/usr/local/go/bin/go)
@@ -28,7 +29,7 @@ statsd-exporter-package: ## Build the statsd exporter (Prometheus' statsd_export
 	@if [ "$$($(GO) version -m $(STATSD_EXPORTER) 2>/dev/null | awk '$$1 == "mod" {print $$3}')" = $(STATSD_EXPORTER_VERSION) ]; then :; else \
 	  printf '\033[1m==> %s\033[0m\n' "building statsd_exporter $(STATSD_EXPORTER_VERSION) from its Go module"; \
 	  [ -x "$(GO)" ] || { echo "error: the Go toolchain (go) is needed to build statsd_exporter" >&2; exit 1; }; \
-	  GOBIN=$(LOCAL)/tools/bin $(GO) install github.com/prometheus/statsd_exporter@$(STATSD_EXPORTER_VERSION); \
+	  CGO_ENABLED=0 GOBIN=$(LOCAL)/tools/bin $(GO) install github.com/prometheus/statsd_exporter@$(STATSD_EXPORTER_VERSION); \
 	fi
 
 .PHONY: airflow-setup

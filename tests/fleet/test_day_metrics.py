@@ -28,11 +28,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 PROMETHEUS = "http://127.0.0.1:9090"
 WAIT = 120  # seconds: a few scrape intervals after the converge
 RULES = REPO / "monitoring" / "rules" / "tripclick.rules.yml"
+MONITOR = "airflow-0"  # the monitoring host's key
 
 
 def api(fleet, path: str) -> dict:
     """One answer of Prometheus' HTTP API, asked on the airflow host."""
-    done = on(fleet, "airflow-0", f"curl -sf {shlex.quote(PROMETHEUS + path)}")
+    done = on(fleet, MONITOR, f"curl -sf {shlex.quote(PROMETHEUS + path)}")
     assert done.returncode == 0, (path, done.stdout[-2000:], done.stderr[-2000:])
     reply = json.loads(done.stdout)
     assert reply["status"] == "success", reply
@@ -40,12 +41,16 @@ def api(fleet, path: str) -> dict:
 
 
 def expected_targets(fleet) -> set[tuple[str, str]]:
-    """(job, host label) of every target site.yml sets up; a broker's host label is its id."""
+    """(job, host label) of every target site.yml sets up: the host label is the inventory
+    name (tripclick-dev-web-0), a broker's is its node id."""
     hosts = fleet.topology.hosts
-    targets = {("node", h.key) for h in hosts}
-    targets |= {("postgres", h.key) for h in hosts if "gold" in h.groups}
-    targets |= {("spark_master", h.key) for h in hosts if "spark_master" in h.groups}
+    targets = {("node", h.name) for h in hosts}
+    targets |= {("postgres", h.name) for h in hosts if "gold" in h.groups}
+    targets |= {("spark_master", h.name) for h in hosts if "spark_master" in h.groups}
     targets |= {("kafka", str(n)) for h in hosts for n in h.kafka_node_ids}
+    # On the monitoring (airflow) host: Prometheus, the Pushgateway and the statsd exporter.
+    monitor = fleet.topology.host(MONITOR).name
+    targets |= {(job, monitor) for job in ("prometheus", "pushgateway", "statsd")}
     return targets
 
 
@@ -70,8 +75,7 @@ def test_every_exporter_is_a_target_and_up(fleet, converged):
             break
         time.sleep(5)
     assert down == {}, f"targets not up after {WAIT} s: {down}; all: {states}"
-    # Prometheus and the Pushgateway on the host itself, nothing the roles did not set up.
-    assert set(states) - expected == {("prometheus", "airflow-0"), ("pushgateway", "airflow-0")}
+    assert set(states) == expected  # nothing the roles did not set up
 
 
 def query(fleet, promql: str) -> list[dict]:
@@ -135,3 +139,19 @@ def test_the_days_figures_pushed_by_the_spark_jobs_reach_prometheus(fleet, conve
         for r in query(fleet, f'tripclick_layer_records{{event_date="{day}"}}')
     }
     assert layers.get("gold") == 562, layers  # the sample day's clicks, as gold counted them
+
+
+def test_airflows_statsd_metrics_of_the_day_reach_prometheus(fleet, converged):
+    # The scheduler times each finished run (dagrun.duration.<state>.<dag_id>) and sends it by
+    # StatsD to the exporter beside it; the day test's run of the daily DAG succeeded.
+    deadline = time.monotonic() + WAIT
+    while True:
+        runs = query(
+            fleet,
+            'airflow_dagrun_duration_success_count{dag_id="tripclick_daily_pipeline"}',
+        )
+        if runs or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert runs and float(runs[0]["value"][1]) >= 1, runs
+    assert runs[0]["metric"]["job"] == "statsd", runs
