@@ -139,7 +139,13 @@ def render(inventory: dict[str, Any], environment: str) -> str:
 
 
 def ui_lines(outputs: dict[str, Any]) -> list[str]:
-    labels = {"airflow": "Airflow", "superset": "Superset", "spark_master": "Spark master"}
+    labels = {
+        "airflow": "Airflow",
+        "superset": "Superset",
+        "spark_master": "Spark master",
+        "prometheus": "Prometheus",
+        "alertmanager": "Alertmanager",
+    }
     return [
         f"  {labels.get(name, name)}: {value}" for name, value in outputs["ui_addresses"].items()
     ]

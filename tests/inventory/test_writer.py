@@ -113,6 +113,8 @@ def test_apply_prints_the_ui_addresses(dev_listing, dev_outputs) -> None:
     assert f"Airflow: ssh -N -L 8080:127.0.0.1:8080 ubuntu@{jump}" in stdout
     assert "Superset: ssh -N -L 8088:" in stdout
     assert "Spark master: ssh -N -L 18080:" in stdout
+    assert f"Prometheus: ssh -N -L 9090:127.0.0.1:9090 ubuntu@{jump}" in stdout
+    assert f"Alertmanager: ssh -N -L 9093:127.0.0.1:9093 ubuntu@{jump}" in stdout
 
 
 def test_prod_spreads_brokers_and_worker_hosts(tmp_path, ansible_inventory) -> None:

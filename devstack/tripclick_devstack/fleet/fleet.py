@@ -665,6 +665,9 @@ class Fleet:
                 "airflow": f"ssh -N -L 8080:127.0.0.1:{t.ports['airflow_ui']} {SSH_USER}@{jump_ip}, then http://localhost:8080",
                 "spark_master": f"ssh -N -L 18080:{master}:{t.ports['spark_master_ui']} {SSH_USER}@{jump_ip}, then http://localhost:18080",
                 "superset": f"ssh -N -L 8088:{gold}:{t.ports['superset']} {SSH_USER}@{jump_ip}, then http://localhost:8088",
+                # On the jump host's loopback (ansible/roles/monitoring), as terraform/modules/platform has them.
+                "prometheus": f"ssh -N -L 9090:127.0.0.1:9090 {SSH_USER}@{jump_ip}, then http://localhost:9090",
+                "alertmanager": f"ssh -N -L 9093:127.0.0.1:9093 {SSH_USER}@{jump_ip}, then http://localhost:9093",
             },
         }
 

@@ -52,6 +52,6 @@ output "ports" {
 }
 
 output "ui_addresses" {
-  description = "How to open the Airflow, Superset and Spark master UIs."
+  description = "How to open the Airflow, Superset, Spark master, Prometheus and Alertmanager UIs."
   value       = module.platform.ui_addresses
 }

@@ -53,8 +53,15 @@ output "ports" {
   value       = module.security.ports
 }
 
+locals {
+  # Prometheus and Alertmanager listen on the jump host's loopback (ansible/roles/monitoring):
+  # no security group opens them, so their ports are the role's, not the security module's.
+  prometheus_port   = 9090
+  alertmanager_port = 9093
+}
+
 output "ui_addresses" {
-  description = "How to open each web UI: through an SSH tunnel over the jump host (Airflow runs on it), since no UI is open to admin_cidr_blocks."
+  description = "How to open each web UI: through an SSH tunnel over the jump host (Airflow and Prometheus run on it), since no UI is open to admin_cidr_blocks."
   value = {
     airflow = format(
       "ssh -N -L 8080:127.0.0.1:%d ubuntu@%s, then http://localhost:8080",
@@ -67,6 +74,14 @@ output "ui_addresses" {
     spark_master = format(
       "ssh -N -L 18080:%s:%d ubuntu@%s, then http://localhost:18080",
       module.compute.hosts["spark-master-0"].private_ip, module.security.ports.spark_master_ui, module.compute.jump_host_public_ip,
+    )
+    prometheus = format(
+      "ssh -N -L 9090:127.0.0.1:%d ubuntu@%s, then http://localhost:9090",
+      local.prometheus_port, module.compute.jump_host_public_ip,
+    )
+    alertmanager = format(
+      "ssh -N -L 9093:127.0.0.1:%d ubuntu@%s, then http://localhost:9093",
+      local.alertmanager_port, module.compute.jump_host_public_ip,
     )
   }
 }
