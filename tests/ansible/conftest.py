@@ -8,5 +8,8 @@ from ansible_tools import Converge, converge
 
 @pytest.fixture(scope="session")
 def converged() -> Converge:
-    """site.yml converged twice on this machine under a fresh test folder."""
+    """site.yml converged once on this machine under a fresh test folder.
+
+    That a second converge changes nothing is checked on the fleet (tests/fleet), where the
+    same roles run on real hosts."""
     return converge()
