@@ -1,14 +1,16 @@
 """Pipeline benchmark: a generated day through the Spark medallion jobs, next to DuckDB.
 
-For each size (default 1M and 5M clicks): generate the day (two web-server files, 1%
+For each size (default 100k, 1M and 5M clicks): generate the day (two web-server files, 1%
 duplicates, 0.1% bad lines; not timed), then time ``run-day``'s stages on the local
 stack (produce, silver catch-up, bronze, gold, reconciliation; one SparkSession,
 ``local[2]``) and, side by side, DuckDB computing the same four marts straight from
 the day's JSON files. The marts of both are compared row for row. Each size gets a
-fresh topic and a fresh lake, so nothing of an earlier run is counted.
+fresh topic and a fresh lake, so nothing of an earlier run is counted. The JSON's
+``scaling`` table gives each stage's seconds and seconds per million clicks per size, and
+``pipeline.png`` plots them (log-log; ``bench/plots.py`` redraws it from the JSON).
 
 Usage: ``make bench-pipeline`` or ``.venv/bin/python bench/pipeline_bench.py
-[--sizes 1000000 5000000]``. Results: ``bench/results/pipeline.json``.
+[--sizes 100000 1000000 5000000]``. Results: ``bench/results/pipeline.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ import time
 from pathlib import Path
 
 import duckdb
+import fresh
 import host
+import plots
+import stats
 
 from tripclick import config
 from tripclick.generator import DaySpec, generate_day
@@ -151,33 +156,9 @@ def _naive(row) -> tuple:
     )
 
 
-def fresh_settings(base: config.Settings, records: int) -> config.Settings:
-    from kafka.admin import KafkaAdminClient, NewTopic
-
-    topic = f"bench_pipeline_{records}_{int(time.time())}"
-    admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap)
-    try:
-        admin.create_topics([NewTopic(topic, base.topic_partitions, replication_factor=1)])
-    finally:
-        admin.close()
-    lake = base.home / "bench" / f"lake-{records}"
-    shutil.rmtree(lake, ignore_errors=True)
-    return dataclasses.replace(base, topic=topic, lake_root=str(lake))
-
-
-def drop_topic(settings: config.Settings) -> None:
-    from kafka.admin import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        admin.delete_topics([settings.topic])
-    finally:
-        admin.close()
-
-
 def bench_size(base: config.Settings, records: int, spark_memory: str) -> dict:
     files = generated_day(base, records)
-    settings = fresh_settings(base, records)
+    settings = fresh.fresh_settings(base, f"pipeline_{records}")
     shuffle = "8" if records > 2_000_000 else "4"
     started = time.monotonic()
     spark = session.build(
@@ -192,7 +173,7 @@ def bench_size(base: config.Settings, records: int, spark_memory: str) -> dict:
         result = run_day.run(settings, files, DAY.isoformat(), spark=spark)
     finally:
         spark.stop()
-        drop_topic(settings)
+        fresh.drop_topic(settings)
     log(run_day.summary_table(result, settings))
     stages = {s.name: s.seconds for s in result.stages}
     stages["spark start"] = spark_start
@@ -225,7 +206,7 @@ def machine() -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--spark-memory", default="6g", help="driver memory (local mode)")
     parser.add_argument("--out", type=Path, default=RESULT)
     args = parser.parse_args()
@@ -242,10 +223,12 @@ def main() -> int:
     for records in args.sizes:
         log(f"size {records:,}")
         report["sizes"].append(bench_size(base, records, args.spark_memory))
+        report["scaling"] = stats.scaling_table(report["sizes"])
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
         log(json.dumps(report["sizes"][-1], indent=2))
-    log(f"results in {args.out}")
+    plots.pipeline(report, args.out.with_suffix(".png"))
+    log(f"results in {args.out} and {args.out.with_suffix('.png')}")
     return 0
 
 
