@@ -151,7 +151,7 @@ demo-history: setup ## Generate and backfill the DEMO_HISTORY_DAYS (6) days befo
 	  $(TRIPCLICK) backfill --from $$first --to $$last --input $(DEMO_HISTORY_DIR)
 
 .PHONY: bench
-bench: setup bench-producer bench-pipeline bench-gold-load ## Run the benchmarks; results go to bench/results/.
+bench: setup bench-producer bench-pipeline bench-gold-load bench-freshness ## Run the benchmarks; results go to bench/results/.
 
 .PHONY: bench-producer
 bench-producer: setup ## Benchmark the batch producer against Kafka's ProducerPerformance; bench/results/producer.json.
