@@ -240,8 +240,13 @@ def test_broker_restart_during_batch_loses_and_duplicates_nothing(
     assert len(keys) == 120_000  # every accepted record exactly once
 
 
+# Enough lines that the stop arrives mid-run: two processes send 120,000 in about 1.6 s on an
+# idle machine, sooner than the probe below sees its 2,000 records and signals.
+SIGTERM_DAY_LINES = 600_000
+
+
 def test_sigterm_stops_a_multi_process_batch_after_flushing(stack_services, fresh_topic, tmp_path):
-    day = generate_day(DaySpec(DAY, 120_000, seed=4), tmp_path / "day")
+    day = generate_day(DaySpec(DAY, SIGTERM_DAY_LINES, seed=4), tmp_path / "day")
 
     def stop_soon() -> None:
         deadline = time.monotonic() + 60
@@ -254,7 +259,7 @@ def test_sigterm_stops_a_multi_process_batch_after_flushing(stack_services, fres
         day.files, mode="batch", settings=stack_services, topic=fresh_topic, workers=2
     )
     assert summary.stopped_by == "SIGTERM"
-    assert 0 < summary.delivered == summary.lines < 120_000, summary.line()
+    assert 0 < summary.delivered == summary.lines < SIGTERM_DAY_LINES, summary.line()
     assert summary.failed == 0
     records = consume_all(stack_services, fresh_topic, summary.delivered, timeout=60)
     assert len(records) == summary.delivered
