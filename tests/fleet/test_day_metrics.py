@@ -64,16 +64,23 @@ def target_states(fleet) -> dict[tuple[str, str], str]:
     return states
 
 
+def polled(ask, done):
+    """``ask()`` every 5 s until ``done(answer)`` or WAIT has passed; the last answer."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        answer = ask()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(5)
+
+
 def test_every_exporter_is_a_target_and_up(fleet, converged):
     expected = expected_targets(fleet)
     assert len([t for t in expected if t[0] == "kafka"]) == 3, expected
-    deadline = time.monotonic() + WAIT
-    while True:
-        states = target_states(fleet)
-        down = {t: states.get(t, "absent") for t in expected if states.get(t) != "up"}
-        if not down or time.monotonic() > deadline:
-            break
-        time.sleep(5)
+    states = polled(
+        lambda: target_states(fleet), lambda got: all(got.get(t) == "up" for t in expected)
+    )
+    down = {t: states.get(t, "absent") for t in expected if states.get(t) != "up"}
     assert down == {}, f"targets not up after {WAIT} s: {down}; all: {states}"
     assert set(states) == expected  # nothing the roles did not set up
 
@@ -85,12 +92,10 @@ def query(fleet, promql: str) -> list[dict]:
 def test_the_postgresql_exporter_reaches_the_gold_database(fleet, converged):
     # A scrape succeeds whether or not the exporter could log in: pg_up says it did, as the
     # pg_monitor role over the local socket.
-    deadline = time.monotonic() + WAIT
-    while True:
-        values = [float(r["value"][1]) for r in query(fleet, 'pg_up{job="postgres"}')]
-        if values == [1.0] or time.monotonic() > deadline:
-            break
-        time.sleep(5)
+    values = polled(
+        lambda: [float(r["value"][1]) for r in query(fleet, 'pg_up{job="postgres"}')],
+        lambda got: got == [1.0],
+    )
     assert values == [1.0]
 
 
@@ -110,13 +115,11 @@ def test_the_repositorys_alert_rules_are_loaded(fleet, converged):
 
 
 def test_each_broker_serves_its_partition_count(fleet, converged):
-    deadline = time.monotonic() + WAIT
-    while True:
-        result = query(fleet, "kafka_server_replicamanager_partitioncount")
-        per_broker = {r["metric"].get("broker"): float(r["value"][1]) for r in result}
-        if set(per_broker) == {"1", "2", "3"} or time.monotonic() > deadline:
-            break
-        time.sleep(5)
+    result = polled(
+        lambda: query(fleet, "kafka_server_replicamanager_partitioncount"),
+        lambda got: {r["metric"].get("broker") for r in got} == {"1", "2", "3"},
+    )
+    per_broker = {r["metric"].get("broker"): float(r["value"][1]) for r in result}
     assert set(per_broker) == {"1", "2", "3"}, result
     # Each broker leads or follows partitions of the platform topic (3 partitions, 3 copies).
     assert all(count >= 3 for count in per_broker.values()), per_broker
@@ -126,12 +129,9 @@ def test_the_days_figures_pushed_by_the_spark_jobs_reach_prometheus(fleet, conve
     # The day test ran 2016-01-01 through Airflow; its reconciliation, on the Spark master,
     # pushed to the Pushgateway on the airflow host (the spark group's one flow to it).
     day = "2016-01-01"
-    deadline = time.monotonic() + WAIT
-    while True:
-        passed = query(fleet, f'tripclick_reconciliation_passed{{event_date="{day}"}}')
-        if passed or time.monotonic() > deadline:
-            break
-        time.sleep(5)
+    passed = polled(
+        lambda: query(fleet, f'tripclick_reconciliation_passed{{event_date="{day}"}}'), bool
+    )
     assert [float(r["value"][1]) for r in passed] == [1.0], passed
     assert passed[0]["metric"]["job"] == "tripclick_pipeline", passed
     layers = {
@@ -144,14 +144,11 @@ def test_the_days_figures_pushed_by_the_spark_jobs_reach_prometheus(fleet, conve
 def test_airflows_statsd_metrics_of_the_day_reach_prometheus(fleet, converged):
     # The scheduler times each finished run (dagrun.duration.<state>.<dag_id>) and sends it by
     # StatsD to the exporter beside it; the day test's run of the daily DAG succeeded.
-    deadline = time.monotonic() + WAIT
-    while True:
-        runs = query(
-            fleet,
-            'airflow_dagrun_duration_success_count{dag_id="tripclick_daily_pipeline"}',
-        )
-        if runs or time.monotonic() > deadline:
-            break
-        time.sleep(5)
+    runs = polled(
+        lambda: query(
+            fleet, 'airflow_dagrun_duration_success_count{dag_id="tripclick_daily_pipeline"}'
+        ),
+        bool,
+    )
     assert runs and float(runs[0]["value"][1]) >= 1, runs
     assert runs[0]["metric"]["job"] == "statsd", runs
