@@ -54,12 +54,24 @@ $(LOCAL)/jars/%/.resolved: pom.xml
 	$(MVN) -P $* dependency:copy-dependencies -DoutputDirectory=$(LOCAL)/jars/$*
 	@touch $@
 
+# The JVM half of silver's and bronze's validation (spark/jvm), compiled against the
+# virtualenv's own Spark jars, so it always matches the Spark it runs in.
+UDF_JAR     := $(LOCAL)/jars/udf/tripclick-spark-udf.jar
+UDF_SOURCES := $(shell find $(ROOT)/spark/jvm -name '*.java')
+$(UDF_JAR): $(VENV)/.synced $(UDF_SOURCES)
+	$(call say,compiling the Spark value check (spark/jvm))
+	@command -v javac >/dev/null || { echo "error: a Java 17 JDK (javac) is not installed; run: apt-get install -y openjdk-17-jdk-headless" >&2; exit 1; }
+	rm -rf $(LOCAL)/build/udf && mkdir -p $(LOCAL)/build/udf $(@D)
+	javac -nowarn --release 17 -d $(LOCAL)/build/udf \
+	  -cp "$$($(PY) -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')/jars/*" $(UDF_SOURCES)
+	jar cf $@ -C $(LOCAL)/build/udf .
+
 .PHONY: system-packages
 system-packages: ## Install the Debian packages the local stack needs (PostgreSQL server).
 	@$(call apt_ensure,ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1,postgresql,the PostgreSQL server)
 
 .PHONY: setup
-setup: system-packages $(VENV)/.synced $(LOCAL)/jars/kafka/.resolved $(LOCAL)/jars/jmx/.resolved $(LOCAL)/jars/spark/.resolved ## Install everything the local runtime needs (idempotent).
+setup: system-packages $(VENV)/.synced $(LOCAL)/jars/kafka/.resolved $(LOCAL)/jars/jmx/.resolved $(LOCAL)/jars/spark/.resolved $(UDF_JAR) ## Install everything the local runtime needs (idempotent).
 
 # ---------------------------------------------------------------- local stack
 

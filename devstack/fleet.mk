@@ -48,7 +48,7 @@ fleet-vault: $(ANSIBLE_VENV)/.synced ## Create the fleet environment's encrypted
 	@$(MAKE) --no-print-directory ansible-vault INVENTORY=$(FLEET_INVENTORY) VAULT_FILE=$(FLEET_VAULT) VAULT_PASSWORD_FILE=$(FLEET_VAULT_PASSWORD_FILE)
 
 .PHONY: fleet-converge
-fleet-converge: fleet-up fleet-vault ansible-system-packages statsd-exporter-package ## Run the real site.yml over the fleet through the jump host (ProxyJump); log in .local/run/logs.
+fleet-converge: fleet-up fleet-vault ansible-system-packages statsd-exporter-package $(UDF_JAR) ## Run the real site.yml over the fleet through the jump host (ProxyJump); log in .local/run/logs.
 	@mkdir -p $(FLEET_LOGS)
 	$(call say,converging the $(ENV) fleet with site.yml (log $(FLEET_LOGS)/fleet-$(ENV)-converge.log))
 	@start=$$(date +%s); rc=0; \

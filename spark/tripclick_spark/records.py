@@ -1,18 +1,20 @@
 """Pure transforms of Kafka records of topic ``tripclick_raw_logs``, shared by silver and bronze.
 
-Validation runs :func:`tripclick.events.check_value` (``validate_value`` without building
-an Event) inside Spark (``mapInArrow``), so
-silver accepts and rejects exactly what the producers' event model does.
+Validation accepts and rejects exactly what the producers' event model does: a value in
+the producers' own shape is checked in the JVM by a Spark SQL function of ours
+(:mod:`tripclick_spark.value_check`, which only accepts), every other value by
+:func:`tripclick.events.check_value` (``validate_value`` without building an Event) in a
+Python worker (an Arrow UDF), which decides it and its reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import partial
-
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from tripclick_spark import value_check
 
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -95,86 +97,65 @@ def _checked(raw: bytes, record_date: str):
     return r
 
 
-def _parse_batches(batches: Iterator, event_date: str) -> Iterator:
-    """mapInArrow body: validate each ``value`` and append :data:`PARSED_FIELDS`."""
-    import pyarrow as pa
-
+def _parsed(raw: bytes, event_date: str) -> tuple:
+    """The :data:`PARSED_FIELDS` of one value, as ``check_value`` finds it."""
     from tripclick.events import Rejection, datetime_to_ms, split_areas
 
-    names = [f.name for f in PARSED_FIELDS.fields]
-    types = [_ARROW_TYPES[n] for n in names]
-    # A rejected record: everything but ok, record_key, reason and detail is null.
-    tail = (None,) * (len(names) - 4)
-    for batch in batches:
-        values = batch.column("value").to_pylist()
-        rows = []
-        kept = []  # only quarantine needs the raw value; valid rows drop it (smaller batches)
-        for raw in values:
-            raw = raw or b""
-            r = _checked(raw, event_date)
-            if type(r) is Rejection:
-                rows.append((False, _raw_key(raw), r.reason, r.message, *tail))
-                kept.append(raw)
-                continue
-            fields, click_ms, doc, key, ts, _event_date, source, produced_at = r
-            rows.append(
-                (
-                    True,
-                    key,
-                    None,
-                    None,
-                    fields.SessionId,
-                    doc,
-                    fields.Url,
-                    fields.Title,
-                    fields.DOI,
-                    split_areas(fields.ClinicalAreas),
-                    fields.Keywords,
-                    fields.Documents,
-                    fields.DateCreated,
-                    click_ms,
-                    datetime_to_ms(ts),
-                    source,
-                    produced_at,
-                )
-            )
-            kept.append(None)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        arrays = [
-            pa.array(kept, type=batch.column("value").type) if n == "value" else batch.column(n)
-            for n in batch.schema.names
-        ] + [pa.array(col, type=t) for col, t in zip(columns, types, strict=True)]
-        yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names + names)
+    r = _checked(raw, event_date)
+    if type(r) is Rejection:
+        return (False, _raw_key(raw), r.reason, r.message, *_REJECTED_TAIL)
+    fields, click_ms, doc, key, ts, _event_date, source, produced_at = r
+    return (
+        True,
+        key,
+        None,
+        None,
+        fields.SessionId,
+        doc,
+        fields.Url,
+        fields.Title,
+        fields.DOI,
+        split_areas(fields.ClinicalAreas),
+        fields.Keywords,
+        fields.Documents,
+        fields.DateCreated,
+        click_ms,
+        datetime_to_ms(ts),
+        source,
+        produced_at,
+    )
 
 
-def _key_batches(batches: Iterator, event_date: str) -> Iterator:
-    """mapInArrow body: append :data:`KEY_FIELDS` (the reconciliation key of each record)."""
-    import pyarrow as pa
-
+def _keyed(raw: bytes, event_date: str) -> tuple:
+    """The :data:`KEY_FIELDS` of one value."""
     from tripclick.events import Rejection
 
-    for batch in batches:
-        keys, reasons, sources = [], [], []
-        for raw in batch.column("value").to_pylist():
-            raw = raw or b""
-            r = _checked(raw, event_date)
-            if type(r) is Rejection:
-                keys.append(_raw_key(raw))
-                reasons.append(r.reason)
-                sources.append(None)
-            else:
-                keys.append(r[3])
-                reasons.append(None)
-                sources.append(r[6])
-        new = [pa.array(column, pa.string()) for column in (keys, reasons, sources)]
-        yield pa.RecordBatch.from_arrays(
-            [*batch.columns, *new], names=[*batch.schema.names, *KEY_FIELDS.names]
-        )
+    r = _checked(raw, event_date)
+    if type(r) is Rejection:
+        return (_raw_key(raw), r.reason, None)
+    return (r[3], None, r[6])
+
+
+def _checked_values(values, row, fields: T.StructType, event_date: str):
+    """Arrow UDF body: ``row`` of each value that is not null, as a struct array of
+    ``fields``; null where the value is null (the JVM's check accepted it, :func:`parse`)."""
+    import numpy as np
+
+    present = values.is_valid()
+    rows = [row(raw, event_date) for raw in values.filter(present).to_pylist()]
+    names = fields.names
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    checked = pa.StructArray.from_arrays(
+        [pa.array(c, type=_ARROW_TYPES[n]) for c, n in zip(columns, names, strict=True)],
+        names=names,
+    )
+    if len(rows) == len(values):
+        return checked
+    mask = present.to_numpy(zero_copy_only=False)
+    return checked.take(pa.array(np.cumsum(mask) - 1, mask=~mask))
 
 
 def _arrow_types() -> dict:
-    import pyarrow as pa
-
     return {
         "ok": pa.bool_(),
         "record_key": pa.string(),
@@ -193,13 +174,48 @@ def _arrow_types() -> dict:
         "event_ms": pa.int64(),
         "source": pa.string(),
         "produced_at": pa.string(),
+        "reject_reason": pa.string(),
+        "value_source": pa.string(),
     }
 
 
 _ARROW_TYPES = _arrow_types()
+# A rejected record: everything but ok, record_key, reason and detail is null.
+_REJECTED_TAIL = (None,) * (len(PARSED_FIELDS.fields) - 4)
+# KEY_FIELDS from the JVM's PARSED_FIELDS: the key, no reason, the value's source.
+_KEY_FROM_PARSED = ("record_key", "reason", "source")
 
 
-def parse(records: DataFrame, event_date: str) -> DataFrame:
+def _python_check(
+    records: DataFrame, row, fields: T.StructType, event_date: str, jvm_check: bool
+) -> DataFrame:
+    """``records`` with ``_checked``: the JVM's fields of a value it accepts, else ``row`` of
+    the value in a Python worker. Only the values the JVM left go to Python; the others
+    cross as nulls, so their bytes make no trip."""
+    if jvm_check and value_check.register(records.sparkSession, PARSED_FIELDS):
+        with_jvm = value_check.with_accepted(records, "value", event_date, "_jvm")
+        if fields is KEY_FIELDS:
+            # A struct of a null struct's fields is not null: only an accepted value has one.
+            jvm = F.col("_jvm")
+            keyed = (
+                jvm[f].alias(n) for f, n in zip(_KEY_FROM_PARSED, KEY_FIELDS.names, strict=True)
+            )
+            with_jvm = with_jvm.withColumn("_jvm", F.when(jvm.isNotNull(), F.struct(*keyed)))
+    else:
+        with_jvm = records.withColumn("_jvm", F.lit(None).cast(fields))
+
+    def body(values: pa.Array) -> pa.Array:
+        return _checked_values(values, row, fields, event_date)
+
+    # Nullable throughout: the struct of an accepted value is null, its fields with it.
+    nullable = T.StructType([T.StructField(f.name, f.dataType) for f in fields.fields])
+    python = F.arrow_udf(body, nullable)
+    # A null value (a tombstone) is checked as empty bytes: null means "accepted" here.
+    left = F.when(F.col("_jvm").isNull(), F.coalesce("value", F.lit(bytearray())))
+    return with_jvm.withColumn("_checked", F.coalesce("_jvm", python(left))).drop("_jvm")
+
+
+def parse(records: DataFrame, event_date: str, *, jvm_check: bool = True) -> DataFrame:
     """Validate every record of ``event_date`` (:func:`of_date`) with the event model; add
     :data:`PARSED_FIELDS`.
 
@@ -207,12 +223,20 @@ def parse(records: DataFrame, event_date: str) -> DataFrame:
     date fails (``bad_event_date``); ``record_key`` is its ``dedup_key`` when valid and
     ``raw-<xxhash64 of the value>`` when not, so each distinct record counts once.
     ``value`` is kept for invalid records only (quarantine keeps it; silver does not).
+    Values in the producers' shape are checked in the JVM (:mod:`value_check`), the rest
+    by ``check_value``; ``jvm_check=False`` sends all to ``check_value``, with the same result.
     """
-    schema = T.StructType(records.schema.fields + PARSED_FIELDS.fields)
-    return records.mapInArrow(partial(_parse_batches, event_date=event_date), schema)
+    checked = _python_check(records, _parsed, PARSED_FIELDS, event_date, jvm_check)
+    kept = F.when(~F.col("_checked.ok"), F.col("value")).alias("value")
+    return checked.select(
+        *(kept if name == "value" else F.col(name) for name in records.columns),
+        *(F.col("_checked")[name].alias(name) for name in PARSED_FIELDS.names),
+    )
 
 
-def with_record_key(records: DataFrame, event_date: str) -> DataFrame:
+def with_record_key(records: DataFrame, event_date: str, *, jvm_check: bool = True) -> DataFrame:
     """Add ``record_key``, ``reject_reason`` (see :func:`parse`) and a valid value's ``source``."""
-    schema = T.StructType(records.schema.fields + KEY_FIELDS.fields)
-    return records.mapInArrow(partial(_key_batches, event_date=event_date), schema)
+    checked = _python_check(records, _keyed, KEY_FIELDS, event_date, jvm_check)
+    return checked.select(
+        *records.columns, *(F.col("_checked")[name].alias(name) for name in KEY_FIELDS.names)
+    )

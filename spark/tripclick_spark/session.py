@@ -15,7 +15,9 @@ from tripclick.errors import UserError
 
 
 def connector_jars(settings: Settings) -> list[str]:
+    """The connectors (pom.xml, profile ``spark``) and our own value check (``spark/jvm``)."""
     jars = sorted(str(p) for p in (settings.jars_dir / "spark").glob("*.jar"))
+    jars += sorted(str(p) for p in (settings.jars_dir / "udf").glob("*.jar"))
     if not jars:
         raise UserError(
             f"Spark connector jars not found in {settings.jars_dir / 'spark'}; run make setup"

@@ -133,6 +133,8 @@ def test_spark_master_url_is_the_same_for_jobs_and_workers(converged: Converge):
     assert worker.exec_start[-1] == url
     jars = {p.name for p in converged.path("opt/spark/jars").glob("*.jar")}
     assert {"spark-sql-kafka-0-10_2.13-4.2.0.jar", "postgresql-42.7.8.jar"} <= jars
+    # Our value check (spark/jvm), the control node's build, beside the connectors.
+    assert "tripclick-spark-udf.jar" in jars
     assert any(name.startswith("hadoop-aws-") for name in jars)
 
 
