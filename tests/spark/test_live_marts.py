@@ -410,3 +410,20 @@ def test_silver_stream_feeds_the_views(spark, gold, pipeline, sample_files):
     print(
         json.dumps({"batches": len(batches), "minutes": len(expected["live_traffic_per_minute"])})
     )
+
+
+def test_each_partial_goes_to_copy_in_its_unique_index_order(gold):
+    """GRAINS is what write_batch sorts by: it must be each table's unique index after
+    (event_date, batch_id), or the COPY fills the index at random again."""
+    with gold.cursor() as cur:
+        for table, grain in live_marts.GRAINS.items():
+            cur.execute(
+                "select array_agg(a.attname order by k.ord) from pg_index i"
+                " cross join unnest(i.indkey) with ordinality k(attnum, ord)"
+                " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+                " where i.indrelid = %s::regclass and i.indisunique group by i.indexrelid",
+                (f"gold.{table}",),
+            )
+            unique = [tuple(row[0]) for row in cur.fetchall()]
+            assert ("event_date", "batch_id", *grain) in unique, (table, unique)
+    assert set(live_marts.GRAINS) == set(live_marts.PARTIALS)
