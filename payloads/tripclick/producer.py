@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -37,6 +36,7 @@ from tripclick.events import Rejection
 from tripclick.inputs import check_input, chunks, read_lines, realtime_items
 from tripclick.progress import Progress
 from tripclick.sending import RejectSink, SendLoop, Summary, connect
+from tripclick.stop_flag import StopFlag
 from tripclick.timeshift import Shift, parse_hhmm, zone
 
 MODES = ("realtime", "batch")
@@ -109,32 +109,6 @@ class RejectFile(RejectSink):
         except UnicodeDecodeError:
             row["raw_base64"] = base64.b64encode(rejection.raw).decode()
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-class _StopFlag:
-    """SIGTERM/SIGINT set the flag (the run stops reading and flushes); a second one aborts."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.signal_name: str | None = None
-        self._saved: dict[int, object] = {}
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        if self.event.is_set():
-            raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
-        self.event.set()
-
-    def __enter__(self) -> _StopFlag:
-        # Signal handlers can only be installed from the main thread.
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                self._saved[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._saved.items():
-            signal.signal(sig, handler)
 
 
 def date_from_name(path: Path) -> str | None:
@@ -300,7 +274,7 @@ def _dispatch(plan: _Plan, progress: bool) -> Summary:
     rejects = RejectFile(plan.reject_file, summary.source, plan.reject_day)
     started = time.monotonic()
     try:
-        with rejects, _StopFlag() as stop:
+        with rejects, StopFlag() as stop:
             if plan.workers > 1:
                 producer_pool.run(
                     plan.files,

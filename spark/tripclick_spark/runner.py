@@ -41,11 +41,12 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class Job:
-    """A Spark job: ``execute(spark, settings, args)`` prints its result and returns."""
+    """A Spark job: ``execute(spark, settings, args)`` prints its result and returns its exit
+    code (None for 0)."""
 
     name: str
     description: str
-    execute: Callable[..., None]
+    execute: Callable[..., int | None]
     arguments: Callable[[argparse.ArgumentParser], None] = _no_options
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -61,15 +62,15 @@ class Job:
             started_at, started, ok = dt.datetime.now(dt.UTC), time.monotonic(), False
             try:
                 spark = spark_session(settings, f"tripclick-{self.name}-{args.date}")
-                self.execute(spark, settings, args)
-                ok = True
+                code = self.execute(spark, settings, args) or 0
+                ok = code == 0
             finally:
                 seconds = time.monotonic() - started
                 figures.stage_time(settings, self.name, args.date, seconds, ok)
                 gold_db.record_stage_runs(
                     settings, args.date, started_at, [(self.name, seconds, ok)]
                 )
-        return 0
+        return code
 
 
 def add_command(sub: argparse._SubParsersAction, job: Job, name: str | None = None) -> None:

@@ -8,19 +8,23 @@
 - Kafka: the query waits for the broker and resumes; nothing is lost or doubled.
 
 Silver runs as its own process through the CLI, a few hundred records per micro-batch, so
-the outage falls between batches of one run; every wait is bounded.
+the outage falls between batches of one run. Once its committed offsets reach the end of the
+topic, SIGTERM ends its window early (between batches, exit 143); every wait is bounded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
 from tripclick.generator import DaySpec, generate_day
 from tripclick_devstack import run_day
@@ -33,7 +37,9 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(900)]
 
 CLICKS = 1500
 PER_BATCH = 150  # ten batches or so, two seconds apart
-RUN_SECONDS = 150  # the query's window: the whole date, outage included, fits well inside
+# The query's window: the whole date, outage included, fits well inside; once it is caught
+# up the run is ended by SIGTERM, so the window is only the bound.
+RUN_SECONDS = 400
 
 
 # A window of a few hundred records per micro-batch, so an outage falls between batches.
@@ -57,6 +63,29 @@ def _committed(settings, date: str) -> int:
     """Micro-batches the query has committed (its checkpoint's ``commits`` entries)."""
     commits = Path(lake.checkpoint(settings, silver.JOB, date)) / "commits"
     return sum(1 for p in commits.glob("[0-9]*")) if commits.is_dir() else 0
+
+
+def _end_offsets(settings) -> dict[str, int]:
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "probe"})
+    try:
+        partitions = consumer.list_topics(settings.topic, timeout=10).topics[settings.topic]
+        return {
+            str(p): consumer.get_watermark_offsets(TopicPartition(settings.topic, p), timeout=10)[1]
+            for p in partitions.partitions
+        }
+    finally:
+        consumer.close()
+
+
+def _caught_up(settings, date: str, end: dict[str, int]) -> bool:
+    """The query's last committed batch read every partition to ``end``."""
+    root = Path(lake.checkpoint(settings, silver.JOB, date))
+    done = [int(p.name) for p in (root / "commits").glob("[0-9]*")]
+    if not done:
+        return False
+    # offsets/N: a version line, the batch's metadata, then each source's offsets.
+    offsets = json.loads((root / "offsets" / str(max(done))).read_text().splitlines()[-1])
+    return offsets.get(settings.topic) == end
 
 
 def _wait_for(condition, seconds: float, what: str, proc, log: Path) -> None:
@@ -85,7 +114,7 @@ def _day(tmp_path: Path, date: str, seed: int):
 def _stream_through(settings, date: str, service, tmp_path: Path, outage_batches: int) -> str:
     """Run silver, stop ``service`` after its first batch, start it again once ``outage_batches``
     more were committed (or, for a service silver cannot go on without, after a fixed
-    pause); silver's output."""
+    pause), end its window by SIGTERM once it has read the whole topic; silver's output."""
     log = tmp_path / "silver.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -106,13 +135,17 @@ def _stream_through(settings, date: str, service, tmp_path: Path, outage_batches
                     assert proc.poll() is None, f"silver ended in the outage; see {log}"
             finally:
                 service.ensure_started()
-            proc.wait(timeout=RUN_SECONDS + 300)
+            end = _end_offsets(settings)
+            _wait_for(lambda: _caught_up(settings, date, end), RUN_SECONDS, "catch-up", proc, log)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=300)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
     output = log.read_text()
-    assert proc.returncode == 0, output
+    assert proc.returncode == 143, output
+    assert f"silver {date}: stopped by SIGTERM before its window ended" in output, output
     return output
 
 

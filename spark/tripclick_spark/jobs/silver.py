@@ -10,7 +10,9 @@ batch 0 clears the date first. A date with output but no checkpoint is refused u
 
 Two ways to run: bounded by a duration (the 15:00-16:00 window) or catch-up
 (``availableNow``: everything in the topic now, then stop). A second run resumes from
-the checkpoint; ``--reset`` starts the date over.
+the checkpoint; ``--reset`` starts the date over. SIGTERM (or SIGINT) ends a window early,
+after the running micro-batch, and the run exits 143 (130): what was committed stands and
+the rest waits in Kafka for the date's next run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -26,6 +29,7 @@ from pyspark.sql import functions as F
 
 from tripclick.config import Settings
 from tripclick.errors import UserError
+from tripclick.stop_flag import StopFlag
 from tripclick_spark import figures, kafka_source, lake, live_marts, records, runner
 
 JOB = "silver"
@@ -42,6 +46,8 @@ class SilverRun:
     quarantined_rows: int
     # Batches whose live marts PostgreSQL missed; the next run of the date stores them.
     live_pending: tuple[int, ...] = ()
+    # The signal that ended the window early (SIGTERM, SIGINT), if one did.
+    stopped_by: str | None = None
 
 
 # ---------------------------------------------------------------- pure transforms
@@ -267,6 +273,7 @@ def run(
         .option("checkpointLocation", lake.checkpoint(settings, JOB, event_date))
     )
     listener = figures.offsets_listener(settings, settings.topic) if settings.pushgateway else None
+    stopped_by = None
     if listener is not None:
         spark.streams.addListener(listener)
     try:
@@ -275,8 +282,10 @@ def run(
             query.awaitTermination()
         else:
             query = ds.trigger(processingTime=f"{trigger_seconds} seconds").start()
-            query.awaitTermination(duration_seconds)
-            _stop_between_batches(query)
+            with StopFlag() as stop:
+                _await_window(query, duration_seconds, stop.event)
+                _stop_between_batches(query)
+            stopped_by = stop.signal_name
     finally:
         if listener is not None:
             listener.wait_terminated()
@@ -285,7 +294,7 @@ def run(
         raise UserError(f"the silver query for {event_date} failed: {query.exception()}")
     pending = tuple(feed.try_catch_up())
     return SilverRun(
-        event_date, writer.batches, writer.silver_rows, writer.quarantined_rows, pending
+        event_date, writer.batches, writer.silver_rows, writer.quarantined_rows, pending, stopped_by
     )
 
 
@@ -295,6 +304,15 @@ def live_feed(spark: SparkSession, settings: Settings, event_date: str) -> live_
     return live_marts.Feed(
         spark, settings, event_date, pending, lake.partition(settings, lake.SILVER, event_date)
     )
+
+
+def _await_window(query, seconds: float, stop: threading.Event) -> None:
+    """Wait out the window, or until the query ends or a signal asks for a stop."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0 or query.awaitTermination(min(left, 1.0)):
+            return
 
 
 def _stop_between_batches(query, patience_seconds: float = 120) -> None:
@@ -331,7 +349,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
+def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> int:
     result = run(
         spark,
         settings,
@@ -352,6 +370,11 @@ def _execute(spark: SparkSession, settings: Settings, args: argparse.Namespace) 
             " are pending (the gold database was unreachable); the next silver run of the date"
             " stores them"
         )
+    if result.stopped_by:
+        # What was committed stands; the rest waits in Kafka for the date's next run.
+        print(f"silver {result.event_date}: stopped by {result.stopped_by} before its window ended")
+        return 143 if result.stopped_by == "SIGTERM" else 130
+    return 0
 
 
 COMMAND = runner.Job(
