@@ -305,7 +305,7 @@ def key_order(settings: config.Settings, marts: dict[str, pa.Table]) -> dict[str
     """The marts sorted by their primary keys, as stage_date sorts them."""
     with gold_db.connect(settings) as conn, conn.cursor() as cur:
         return {
-            m: t.sort_by([(c, "ascending") for c in gold_db.primary_key(cur, f"gold.{m}")])
+            m: t.sort_by([(c, "ascending") for c in gold_db.unique_key(cur, f"gold.{m}")])
             for m, t in marts.items()
         }
 

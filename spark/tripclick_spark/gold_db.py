@@ -225,7 +225,7 @@ def stage_date(settings: Settings, event_date: str, marts: Mapping[str, Any]) ->
             # In primary-key order, the indexes of the stage and, through publish's
             # insert-select, of gold fill page by page: a day's publication took half the
             # time of Spark's order (bench/README.md, "Gold load").
-            key = [(c, "ascending") for c in primary_key(cur, f"{STAGE_SCHEMA}.{table}")]
+            key = [(c, "ascending") for c in unique_key(cur, f"{STAGE_SCHEMA}.{table}")]
             copy_csv(
                 cur, table, columns, arrow_csv(rows.sort_by(key) if key else rows), STAGE_SCHEMA
             )
@@ -237,16 +237,20 @@ def stage_date(settings: Settings, event_date: str, marts: Mapping[str, Any]) ->
     return counts
 
 
-def primary_key(cur, table: str) -> list[str]:
-    """The primary key's columns of ``table``, in key order, as the catalog holds them."""
+def unique_key(cur, table: str) -> list[str]:
+    """The columns of ``table``'s primary key, or of its unique index where it has none (the
+    live partials, V003), in key order, as the catalog holds them; empty without either."""
     cur.execute(
-        "select a.attname from pg_index i join pg_attribute a"
-        " on a.attrelid = i.indrelid and a.attnum = any(i.indkey)"
-        " where i.indrelid = %s::regclass and i.indisprimary"
-        " order by array_position(i.indkey::int2[], a.attnum)",
+        "select array_agg(a.attname order by k.ord) from pg_index i"
+        " cross join unnest(i.indkey) with ordinality k(attnum, ord)"
+        " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+        " where i.indrelid = %s::regclass and i.indisunique"
+        " group by i.indexrelid, i.indisprimary order by i.indisprimary desc, i.indexrelid"
+        " limit 1",
         (table,),
     )
-    return [name for (name,) in cur.fetchall()]
+    row = cur.fetchone()
+    return list(row[0]) if row else []
 
 
 def publish(settings: Settings, event_date: str) -> dict[str, int]:

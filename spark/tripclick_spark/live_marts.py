@@ -80,22 +80,13 @@ PARTIALS: dict[str, tuple[str, ...]] = {
     "live_area_days": ("event_date", "batch_id", "clinical_area", "clicks", "sessions"),
 }
 
-# Each table's grain after (event_date, batch_id): its unique index's columns (V002, V005,
-# V008, V011). A batch's rows go to COPY in this order, so the index fills page by page
-# instead of taking each row on a different page (the database's C.UTF-8 collation orders
-# text as Arrow's sort does).
-GRAINS: dict[str, tuple[str, ...]] = {
-    "live_session_minutes": ("session_id", "minute", "click_minute"),
-    "live_document_minutes": ("document_id", "minute"),
-    "live_area_hours": ("clinical_area", "hour"),
-    "live_minutes": ("minute",),
-    "live_session_days": ("session_id",),
-    "live_document_days": ("document_id",),
-    "live_area_days": ("clinical_area",),
-}
-
-# Migrations applied by this process, per database: once, not on every batch.
-_migrated: set[str] = set()
+# Per database this process migrated (once, not on every batch): each table's grain, the
+# columns of its unique index after (event_date, batch_id), which are the batch's own. A
+# batch's rows go to COPY in this order, so the index fills page by page instead of taking
+# each row on a different page (the database's C.UTF-8 collation orders text as Arrow's
+# sort does).
+_grains: dict[str, dict[str, list[str]]] = {}
+_BATCH = ("event_date", "batch_id")
 
 
 # ---------------------------------------------------------------- pure transforms
@@ -221,11 +212,15 @@ def partials(clicks: DataFrame, event_date: str, batch_id: int) -> dict[str, Dat
 # ---------------------------------------------------------------- load
 
 
-def _ensure_schema(settings: Settings) -> None:
+def _ensure_schema(settings: Settings) -> dict[str, list[str]]:
+    """Migrate the gold database once per process; each table's grain (see ``_grains``)."""
     where = f"{settings.pg_host}:{settings.pg_port}/{settings.pg_database}"
-    if where not in _migrated:
+    if where not in _grains:
         gold_db.migrate(settings)
-        _migrated.add(where)
+        with gold_db.connect(settings) as conn, conn.cursor() as cur:
+            keys = {t: gold_db.unique_key(cur, f"{gold_db.SCHEMA}.{t}") for t in PARTIALS}
+        _grains[where] = {t: [c for c in key if c not in _BATCH] for t, key in keys.items()}
+    return _grains[where]
 
 
 def _date_lock(event_date: str) -> tuple[int, int]:
@@ -258,9 +253,9 @@ def write_batch(clicks: DataFrame, settings: Settings, event_date: str, batch_id
     ``clicks`` are the batch's valid, deduplicated silver rows (``silver_rows``); an empty
     batch still clears what a previous run of the same batch stored.
     """
-    _ensure_schema(settings)
+    grains = _ensure_schema(settings)
     data = {
-        table: gold_db.arrow_csv(frame.toArrow().sort_by([(c, "ascending") for c in GRAINS[table]]))
+        table: gold_db.arrow_csv(frame.toArrow().sort_by([(c, "ascending") for c in grains[table]]))
         for table, frame in partials(clicks, event_date, batch_id).items()
     }
     _replace_batch(settings, event_date, batch_id, data)
