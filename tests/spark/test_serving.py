@@ -424,3 +424,21 @@ def test_publication_analyzes_the_tables_its_comparison_reads(day, switched, pip
             break
         time.sleep(0.1)
     assert {t for t in tables if after[t] <= before[t]} == set()
+
+
+def test_the_tables_publication_analyzes_are_those_the_speed_views_read(pipeline):
+    """SPEED_SOURCES restates what the speed views (V009) read: the catalog must agree."""
+    with gold_db.connect(pipeline) as conn, conn.cursor() as cur:
+        cur.execute(
+            "with recursive used(schema, name) as ("
+            "  select table_schema, table_name from information_schema.view_table_usage"
+            "  where view_schema = 'serving' and view_name like 'speed%%'"
+            "  union"
+            "  select u.table_schema, u.table_name from information_schema.view_table_usage u"
+            "  join used on u.view_schema = used.schema and u.view_name = used.name"
+            ") select distinct name from used where schema = 'gold'"
+            " and name not in (select table_name from information_schema.views"
+            "                  where table_schema = 'gold')"
+        )
+        read = {name for (name,) in cur.fetchall()}
+    assert read == set(gold_db.SPEED_SOURCES)
