@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from pyspark.sql import functions as F
 from test_transforms import KAFKA_SCHEMA
 from tripclick_bad_lines import BAD_LINES
 from tripclick_hostile_values import GOOD, HOSTILE_VALUES, good_value
@@ -125,6 +126,32 @@ def test_silver_and_bronze_give_the_same_rows_with_and_without_the_jvm_check(spa
     assert _rows(records.with_record_key(df, DAY)) == _rows(
         records.with_record_key(df, DAY, jvm_check=False)
     )
+
+
+def test_filing_with_the_check_gives_the_rows_filing_without_it_gives(spark, sample_files):
+    """of_date(checked=True) reads the date from the JVM's check where it accepts: the same
+    records reach the same rows as by the JSON path alone, on a topic of two days whose
+    records carry the day's header, the other day's, or none."""
+    next_day = "2016-01-02"
+    shifted = [
+        good_value(event_ts=f"{next_day}T00:01:41.933000+00:00", event_date=next_day),
+        good_value(event_ts=f"{next_day}T23:59:59.999999+00:00", event_date=next_day),
+    ]
+    values = _values(sample_files) + shifted
+    kinds = [[("event_date", DAY.encode())], [("event_date", next_day.encode())], []]
+    rows = [(None, v, "t", 0, i, AT, 0, kinds[i % 3]) for i, v in enumerate(values)]
+    df = spark.createDataFrame(rows, KAFKA_SCHEMA)
+    for day, least in ((DAY, 300), (next_day, 2)):
+        checked = records.of_date(df, day, checked=True)
+        plain = records.of_date(df, day)
+        assert checked.count() == plain.count() > least
+        assert checked.where(F.col(records.JVM).isNotNull()).count() >= least
+        assert _rows(records.parse(checked, day)) == _rows(
+            records.parse(plain, day, jvm_check=False)
+        )
+        assert _rows(records.with_record_key(checked, day)) == _rows(
+            records.with_record_key(plain, day, jvm_check=False)
+        )
 
 
 def test_a_null_value_is_checked_as_empty_bytes(spark):

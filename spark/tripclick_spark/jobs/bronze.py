@@ -39,9 +39,10 @@ BRONZE_COLUMNS = (
 
 def transform(kafka_records: DataFrame, event_date: str, ingested_at: dt.datetime) -> DataFrame:
     """The date's Kafka records in bronze's columns (``event_date`` is the directory)."""
-    of_day = records.of_date(kafka_records, event_date)
+    of_day = records.of_date(kafka_records, event_date, checked=True)
     keyed = records.with_record_key(
         of_day.select(
+            records.JVM,
             F.col("key").cast("string").alias("key"),
             "value",
             "topic",

@@ -55,7 +55,8 @@ class SilverRun:
 
 def validated(kafka_records: DataFrame, event_date: str) -> DataFrame:
     """The date's records, validated (see :func:`records.parse`)."""
-    of_day = records.of_date(kafka_records, event_date).select(
+    of_day = records.of_date(kafka_records, event_date, checked=True).select(
+        records.JVM,
         "value",
         "topic",
         "partition",
