@@ -82,30 +82,20 @@ def with_record_date(records: DataFrame) -> DataFrame:
 def of_date(records: DataFrame, event_date: str, *, checked: bool = False) -> DataFrame:
     """The records that belong to ``event_date`` (see :func:`with_record_date`).
 
-    ``checked`` runs the JVM's check first, on each value that spells this date as our
-    producers do, and keeps it as column :data:`JVM` for :func:`parse` and
-    :func:`with_record_key`. A value it accepts has this ``event_date``, so the JSON path
-    only reads the others: about 5 s per million records saved in each job. A value of
-    another date (a topic holds several days) costs what it did, plus a byte search.
+    ``checked`` runs the JVM's check first and keeps it as column :data:`JVM` for
+    :func:`parse` and :func:`with_record_key`. A value it accepts has this ``event_date``,
+    so the JSON path only reads the others. The check leaves a value of another date (a
+    topic holds several days) after a byte search, before decoding it.
     """
     if not checked:
         return with_record_date(records).where(F.col("record_date") == F.lit(event_date))
-    jvm = _with_jvm(records, event_date, jvm_check=True, only=_spelled(event_date))
+    jvm = _with_jvm(records, event_date, jvm_check=True)
     # CASE evaluates its branches lazily; Spark keeps the check in its own projection
     # (it is not cheap, so neither the filter nor the next projection repeats it).
     dated = jvm.withColumn(
         "record_date", F.when(F.col(JVM).isNotNull(), F.lit(event_date)).otherwise(_record_date())
     )
     return dated.where(F.col("record_date") == F.lit(event_date))
-
-
-def _spelled(event_date: str) -> Column:
-    """Whether the value holds ``"event_date":"<event_date>"`` (or ``": "``): only a hint
-    of where the check may accept, since the check itself reads the date."""
-    text = F.col("value").cast("string")
-    return (F.instr(text, f'"event_date":"{event_date}"') > 0) | (
-        F.instr(text, f'"event_date": "{event_date}"') > 0
-    )
 
 
 def _raw_key(raw: bytes) -> str:
@@ -215,16 +205,12 @@ _REJECTED_TAIL = (None,) * (len(PARSED_FIELDS.fields) - 4)
 _KEY_FROM_PARSED = ("record_key", "reason", "source")
 
 
-def _with_jvm(
-    records: DataFrame, event_date: str, jvm_check: bool, only: Column | None = None
-) -> DataFrame:
-    """``records`` with :data:`JVM`: the JVM's :data:`PARSED_FIELDS` of a value it accepts
-    (of the values where ``only`` holds, if given), null for every other value and for every
-    value when the check is off or not loaded."""
-    if not (jvm_check and value_check.register(records.sparkSession, PARSED_FIELDS)):
-        return records.withColumn(JVM, F.lit(None).cast(PARSED_FIELDS))
-    check = value_check.accepted(F.col("value"), event_date)
-    return records.withColumn(JVM, check if only is None else F.when(only, check))
+def _with_jvm(records: DataFrame, event_date: str, jvm_check: bool) -> DataFrame:
+    """``records`` with :data:`JVM`: the JVM's :data:`PARSED_FIELDS` of a value it accepts,
+    null for every other value and for every value when the check is off or not loaded."""
+    if jvm_check and value_check.register(records.sparkSession, PARSED_FIELDS):
+        return value_check.with_accepted(records, "value", event_date, JVM)
+    return records.withColumn(JVM, F.lit(None).cast(PARSED_FIELDS))
 
 
 def _python_check(

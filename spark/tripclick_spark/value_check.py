@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -45,16 +45,11 @@ def register(spark: SparkSession, fields: T.StructType) -> bool:
     return True
 
 
-def accepted(value: Column, event_date: str) -> Column:
-    """The fields of ``value`` when the check accepts it (a struct of the registered
-    ``fields``), null for every other value (``check_value`` decides those).
+def with_accepted(frame: DataFrame, value: str, event_date: str, name: str) -> DataFrame:
+    """``frame`` with column ``name``: the fields of a value the check accepts (a struct of
+    the registered ``fields``), null for every other value (``check_value`` decides those).
 
     ``event_date`` is the date the record is filed under: a value of another date is left
     to ``check_value`` too, whose caller refuses it. Call :func:`register` first.
     """
-    return F.call_function(FUNCTION, value, F.lit(event_date))
-
-
-def with_accepted(frame: DataFrame, value: str, event_date: str, name: str) -> DataFrame:
-    """``frame`` with column ``name``: :func:`accepted` of column ``value``."""
-    return frame.withColumn(name, accepted(F.col(value), event_date))
+    return frame.withColumn(name, F.call_function(FUNCTION, F.col(value), F.lit(event_date)))

@@ -36,10 +36,11 @@ public final class ValueCheck implements UDF2<byte[], String, Row> {
     private static final long MIN_MS = 631_152_000_000L;
     private static final long MAX_MS = 4_102_444_800_000L;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] DATE_KEY = "\"event_date\":".getBytes(StandardCharsets.US_ASCII);
 
     @Override
     public Row call(byte[] value, String recordDate) {
-        if (value == null || recordDate == null) {
+        if (value == null || recordDate == null || !holdsDate(value, recordDate)) {
             return null;
         }
         String text;
@@ -53,6 +54,46 @@ public final class ValueCheck implements UDF2<byte[], String, Row> {
         } catch (Refused refused) {
             return null;
         }
+    }
+
+    /**
+     * Whether the value's last {@code "event_date":} key (the producers write it near the
+     * end) is followed by {@code "<recordDate>"}: a value of another date, most of a topic
+     * that holds several days, is left before it is decoded. It only refuses: inside a JSON
+     * string the key's quotes are escaped, so an accepted value has no other such key.
+     */
+    static boolean holdsDate(byte[] value, String recordDate) {
+        for (int i = value.length - DATE_KEY.length; i >= 0; i--) {
+            if (value[i] == '"' && startsWith(value, i, DATE_KEY)) {
+                int at = i + DATE_KEY.length;
+                if (at < value.length && value[at] == ' ') {
+                    at++;
+                }
+                int n = recordDate.length();
+                if (at + n + 2 > value.length || value[at] != '"' || value[at + n + 1] != '"') {
+                    return false;
+                }
+                for (int k = 0; k < n; k++) {
+                    if (value[at + 1 + k] != recordDate.charAt(k)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean startsWith(byte[] value, int at, byte[] prefix) {
+        if (at + prefix.length > value.length) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length; k++) {
+            if (value[at + k] != prefix[k]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static CharsetDecoder decoder() {
