@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 from tripclick_spark import value_check
 
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-# The JVM's check of each value (:func:`of_date` with ``checked``), while validation runs.
+# The column of the JVM's check: added by of_date(checked=True), read and dropped by validation.
 JVM = "_jvm"
 
 # What validation adds to each record.
