@@ -21,6 +21,18 @@ from tripclick_devstack import stack
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO.parent / "shared" / "data" / "tripclick-sample"
+FLEET_TESTS = REPO / "tests" / "fleet"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Two groups for `make test`'s two workers (`-n 2 --dist loadgroup`): the fleet's tests,
+    which spend most of their hour waiting on its containers, and all the others, which share
+    one local stack and stop and start its services. Each group runs in one worker, in
+    collection order."""
+    for item in items:
+        group = "fleet" if item.path.is_relative_to(FLEET_TESTS) else "local"
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ class Kafka(Service):
         self.metrics_port = (
             metrics_port
             if metrics_port is not None
-            else MonitoringSettings.load().kafka_metrics_port
+            else MonitoringSettings.load(settings.kafka_port).kafka_metrics_port
         )
 
     def _tls_properties(self) -> list[str]:

@@ -67,13 +67,17 @@ class MonitoringSettings:
     tls_probe_targets: tuple[str, ...] = ()
 
     @classmethod
-    def load(cls) -> MonitoringSettings:
+    def load(cls, kafka_port: int | None = None) -> MonitoringSettings:
+        """From the environment. The broker's metrics port follows its ``kafka_port`` (two
+        above), as the local stack's settings give it, unless set on its own."""
         offset = _env_int("PORT_OFFSET", 0)
+        if kafka_port is None:
+            kafka_port = _env_int("KAFKA_PORT", 19092 + offset)
         arn = _env("ALERT_SNS_TOPIC_ARN", "")
         # The topic's region, unless given: arn:aws:sns:<region>:<account>:<name>.
         region = arn.split(":")[3] if arn.count(":") >= 5 else "us-east-1"
         return cls(
-            kafka_metrics_port=_env_int("KAFKA_METRICS_PORT", 19094 + offset),
+            kafka_metrics_port=_env_int("KAFKA_METRICS_PORT", kafka_port + 2),
             prometheus_port=_env_int("PROMETHEUS_PORT", 19090 + offset),
             alertmanager_port=_env_int("ALERTMANAGER_PORT", 19095 + offset),
             pushgateway_port=_env_int("PUSHGATEWAY_PORT", 19091 + offset),
