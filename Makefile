@@ -133,14 +133,15 @@ lock: $(UV) ## Re-resolve every pinned environment (uv.lock and each tool venv's
 	  $(UV) pip compile -q --python-version 3.11 $${lock%.txt}.in -o $$lock; \
 	done
 
-# Two workers: the fleet's tests (an hour mostly spent waiting on its containers) beside all
-# the others (tests/conftest.py groups them); TEST_WORKERS=0 runs everything in one process.
+# Two workers: the playbook's tests (the converges, mostly spent waiting on installs and on the
+# fleet's containers) beside all the others (tests/conftest.py splits them); TEST_WORKERS=0
+# runs everything in one process.
 TEST_WORKERS ?= 2
 
 .PHONY: test
 test: $(TEST_PREREQS) ## Set up and run every test (starts and stops the local stack itself).
 	$(call say,running the test suite in $(TEST_WORKERS) workers)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 .PHONY: demo
 demo: setup ## Set up and run a whole day locally on the real TripClick sample, through Airflow's daily DAG, after a generated week before it.

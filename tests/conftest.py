@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from tripclick import config
 from tripclick.errors import UserError
@@ -21,18 +22,24 @@ from tripclick_devstack import stack
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO.parent / "shared" / "data" / "tripclick-sample"
-FLEET_TESTS = REPO / "tests" / "fleet"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Two groups for `make test`'s two workers (`-n 2 --dist loadgroup`): the fleet's tests,
-    which spend most of their hour waiting on its containers, and all the others, which share
-    one local stack and stop and start its services. Each group runs in one worker, in
-    collection order."""
-    for item in items:
-        group = "fleet" if item.path.is_relative_to(FLEET_TESTS) else "local"
-        item.add_marker(pytest.mark.xdist_group(group))
+# The playbook's tests: site.yml converged on this machine, then over the fleet.
+PLAYBOOK_TESTS = ("tests/ansible/", "tests/fleet/")
+
+
+class PlaybookBesideTheRest(LoadScopeScheduling):
+    """`make test`'s two workers (`pytest -n 2`). One runs the playbook's tests, which spend
+    most of their hour waiting on installs and on the fleet's containers; the other, all the
+    rest, which share one local stack and stop and start its services. Each worker runs its
+    tests in collection order."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "playbook" if nodeid.startswith(PLAYBOOK_TESTS) else "local"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return PlaybookBesideTheRest(config, log)
 
 
 @pytest.fixture(scope="session")
