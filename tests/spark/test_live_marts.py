@@ -436,4 +436,3 @@ def test_each_partial_goes_to_copy_in_its_unique_index_order(gold, stack_service
             )
             unique = [tuple(row[0]) for row in cur.fetchall()]
             assert ("event_date", "batch_id", *grain) in unique, (table, unique)
-    assert set(grains) == set(live_marts.PARTIALS)
