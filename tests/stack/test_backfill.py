@@ -2,9 +2,9 @@
 
 Order, skip and stop are checked with the stages replaced by a runner that publishes a
 date's traffic row and reconciliation into the real gold database (the stages themselves
-are run-day's, tested elsewhere). Then a generated week goes through the real stages: six
-past days backfilled and served from gold, the seventh streamed and served from the speed
-layer. The dates are far in the past; their rows are deleted before and after.
+are run-day's, tested elsewhere). Then generated days go through the real stages: Thursday
+to Saturday backfilled and served from gold, the Sunday after streamed and served from the
+speed layer. The dates are far in the past; their rows are deleted before and after.
 """
 
 from __future__ import annotations
@@ -225,18 +225,19 @@ def test_the_first_failure_stops_the_run_and_says_how_to_resume(gold_dates, tmp_
     assert [d.outcome for d in result.dates] == ["ran"] * 4
 
 
-# --- a week through the real stages, then today from the speed layer -------------------
+# --- past days through the real stages, then today from the speed layer ------------------
 
-# Monday to Sunday: six past days backfilled, the seventh is "today", not yet published.
-WEEK = [(dt.date(1999, 4, 5) + dt.timedelta(days=i)).isoformat() for i in range(7)]
+# Thursday to Sunday: three past days backfilled (a weekday before and after is enough to
+# see the weekend dip), the fourth is "today", not yet published.
+HISTORY = [(dt.date(1999, 4, 8) + dt.timedelta(days=i)).isoformat() for i in range(4)]
 DAILY_CLICKS = 300  # a weekday's mean; the generator's weekly shape sizes each day
 
 
 @pytest.fixture
-def week(pipeline):
-    delete_dates(pipeline, WEEK[0], WEEK[-1])
+def history(pipeline):
+    delete_dates(pipeline, HISTORY[0], HISTORY[-1])
     yield pipeline
-    delete_dates(pipeline, WEEK[0], WEEK[-1])
+    delete_dates(pipeline, HISTORY[0], HISTORY[-1])
 
 
 def _rows(settings, relation: str, day: str) -> list[dict]:
@@ -247,15 +248,15 @@ def _rows(settings, relation: str, day: str) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, tmp_path):
-    spec = DaySpec(dt.date.fromisoformat(WEEK[0]), DAILY_CLICKS, seed=7, anomalous_sessions=1)
-    days = generate_days(spec, len(WEEK), tmp_path)
-    past, today = WEEK[:-1], WEEK[-1]
+def test_past_days_backfilled_then_today_served_from_the_speed_layer(history, spark, tmp_path):
+    spec = DaySpec(dt.date.fromisoformat(HISTORY[0]), DAILY_CLICKS, seed=7, anomalous_sessions=1)
+    days = generate_days(spec, len(HISTORY), tmp_path)
+    past, today = HISTORY[:-1], HISTORY[-1]
 
-    # The six past days, oldest first, through run-day's real stages.
+    # The past days, oldest first, through run-day's real stages.
     progress = io.StringIO()
     result = backfill.run(
-        week, past[0], past[-1], tmp_path,
+        history, past[0], past[-1], tmp_path,
         stages=lambda settings, paths, day: run_day.run(settings, paths, day, spark=spark),
         progress=progress,
     )  # fmt: skip
@@ -265,7 +266,7 @@ def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, t
     lines = progress.getvalue().splitlines()
     assert [line.split()[1] for line in lines] == past
     assert all(" published in " in line for line in lines)
-    assert backfill.completed(week, WEEK) == set(past)
+    assert backfill.completed(history, HISTORY) == set(past)
 
     # Serving answers each past day from gold (batch), row for row.
     views = {
@@ -276,32 +277,34 @@ def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, t
     }
     for day, generated in zip(past, days, strict=False):
         for view, mart in views.items():
-            served = _rows(week, f"serving.{view}", day)
+            served = _rows(history, f"serving.{view}", day)
             assert {r.pop("source") for r in served} == {"batch"}, (day, view)
             for r in served:
                 del r["as_of"]
             key = lambda r: sorted((k, str(v)) for k, v in r.items())  # noqa: E731
-            assert sorted(served, key=key) == sorted(_rows(week, f"gold.{mart}", day), key=key), (
+            assert sorted(served, key=key) == sorted(
+                _rows(history, f"gold.{mart}", day), key=key
+            ), (
                 day,
                 view,
             )
-        (traffic,) = _rows(week, "serving.daily_traffic", day)
+        (traffic,) = _rows(history, "serving.daily_traffic", day)
         assert traffic["total_events"] == generated.valid
 
     # The weekend dip the generator's weekly shape put in shows in the served history.
-    totals = [_rows(week, "serving.daily_traffic", d)[0]["total_events"] for d in past]
-    assert totals[5] < min(totals[:5]), totals  # Saturday below every weekday
+    totals = [_rows(history, "serving.daily_traffic", d)[0]["total_events"] for d in past]
+    assert totals[2] < min(totals[:2]), totals  # Saturday below Thursday and Friday
 
     # Today: produced and streamed in several micro-batches, not published. Serving gives
     # the speed layer's figures, which are the live partials' sums.
     paths = sorted(tmp_path.glob(f"{today}_part-*.jsonl"))
-    run_day.produce(week, paths, today)
-    streamed = silver.run(spark, week, today, available_now=True, max_offsets_per_trigger=150)
+    run_day.produce(history, paths, today)
+    streamed = silver.run(spark, history, today, available_now=True, max_offsets_per_trigger=150)
     assert streamed.batches >= 2, streamed
-    (traffic,) = _rows(week, "serving.daily_traffic", today)
+    (traffic,) = _rows(history, "serving.daily_traffic", today)
     assert traffic["source"] == "speed"
     assert traffic["total_events"] == days[-1].valid
-    with gold_db.connect(week) as conn, conn.cursor() as cur:
+    with gold_db.connect(history) as conn, conn.cursor() as cur:
         cur.execute(
             "select count(distinct session_id), sum(clicks) from gold.live_session_days"
             " where event_date = %s",
@@ -315,16 +318,16 @@ def test_a_week_backfilled_then_today_served_from_the_speed_layer(week, spark, t
         )
         top_document, top_clicks = cur.fetchone()
     assert (traffic["unique_sessions"], traffic["total_events"]) == (sessions, clicks)
-    first = min(_rows(week, "serving.popular_documents", today), key=lambda r: r["rank"])
+    first = min(_rows(history, "serving.popular_documents", today), key=lambda r: r["rank"])
     assert (first["source"], first["document_id"], first["view_count"]) == (
         "speed", top_document, top_clicks,
     )  # fmt: skip
     for view in views:
-        assert {r["source"] for r in _rows(week, f"serving.{view}", today)} == {"speed"}, view
+        assert {r["source"] for r in _rows(history, f"serving.{view}", today)} == {"speed"}, view
 
     # Resumable: a second run of the range finds every past day complete.
     def no_stages(*_):
         raise AssertionError("a complete date was run again")
 
-    again = backfill.run(week, past[0], past[-1], tmp_path, stages=no_stages)
+    again = backfill.run(history, past[0], past[-1], tmp_path, stages=no_stages)
     assert [d.outcome for d in again.dates] == ["skipped"] * len(past)
