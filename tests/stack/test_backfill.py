@@ -227,8 +227,8 @@ def test_the_first_failure_stops_the_run_and_says_how_to_resume(gold_dates, tmp_
 
 # --- past days through the real stages, then today from the speed layer ------------------
 
-# Thursday to Sunday: three past days backfilled (a weekday before and after is enough to
-# see the weekend dip), the fourth is "today", not yet published.
+# Thursday to Sunday: three past days backfilled (two weekdays before the Saturday show the
+# weekend dip), the fourth is "today", not yet published.
 HISTORY = [(dt.date(1999, 4, 8) + dt.timedelta(days=i)).isoformat() for i in range(4)]
 DAILY_CLICKS = 300  # a weekday's mean; the generator's weekly shape sizes each day
 
