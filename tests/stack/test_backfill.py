@@ -99,6 +99,9 @@ class Stages:
 
 @pytest.fixture
 def gold_dates(stack_services):
+    # The stand-in runner writes gold's tables directly: they must exist even when no stage
+    # has run on this stack yet.
+    gold_db.migrate(stack_services)
     delete_dates(stack_services, DATES[0], DATES[-1])
     yield stack_services
     delete_dates(stack_services, DATES[0], DATES[-1])
