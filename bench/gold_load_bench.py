@@ -46,9 +46,10 @@ from tripclick_devstack.stack.postgres import ADMIN_USER, Postgres
 from tripclick_spark import gold_db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import duckdb_marts
 import host
 
-# The day and the marts' SQL have their home in the pipeline benchmark.
+# The generated day has its home in the pipeline benchmark.
 import pipeline_bench
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,9 +69,9 @@ def mart_tables(files: list[Path]) -> dict[str, pa.Table]:
     con = duckdb.connect()
     con.execute("set threads = 2")
     con.execute("set timezone = 'UTC'")
-    con.execute(pipeline_bench.DUCKDB_CLICKS, {"files": [str(f) for f in files]})
+    con.execute(duckdb_marts.DUCKDB_CLICKS, {"files": [str(f) for f in files]})
     out = {}
-    for name, sql in pipeline_bench.DUCKDB_MARTS.items():
+    for name, sql in duckdb_marts.DUCKDB_MARTS.items():
         table = con.sql(sql).to_arrow_table().rename_columns(list(gold_db.MARTS[name]))
         out[name] = _utc(table)
     con.close()

@@ -24,22 +24,29 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO.parent / "shared" / "data" / "tripclick-sample"
 
 
-# The playbook's tests: site.yml converged on this machine, then over the fleet.
-PLAYBOOK_TESTS = ("tests/ansible/", "tests/fleet/")
+# The tests that use no local stack: the infrastructure's (Terraform, the inventories, the
+# playbooks, site.yml over the fleet) and the tree's structure.
+NO_STACK_TESTS = (
+    "tests/ansible/",
+    "tests/fleet/",
+    "tests/inventory/",
+    "tests/structure/",
+    "tests/terraform/",
+)
 
 
-class PlaybookBesideTheRest(LoadScopeScheduling):
-    """`make test`'s two workers (`pytest -n 2`). One runs the playbook's tests, which spend
-    most of their hour waiting on installs and on the fleet's containers; the other, all the
-    rest, which share one local stack and stop and start its services. Each worker runs its
-    tests in collection order."""
+class InfrastructureBesideTheStack(LoadScopeScheduling):
+    """`make test`'s two workers (`pytest -n 2`). One runs the tests that use no local stack,
+    the fleet's among them, which spend much of their time waiting on installs and on the
+    fleet's containers; the other, all the rest, which share one local stack and stop and start its
+    services. Each worker runs its tests in collection order."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return "playbook" if nodeid.startswith(PLAYBOOK_TESTS) else "local"
+        return "infrastructure" if nodeid.startswith(NO_STACK_TESTS) else "stack"
 
 
 def pytest_xdist_make_scheduler(config, log):
-    return PlaybookBesideTheRest(config, log)
+    return InfrastructureBesideTheStack(config, log)
 
 
 @pytest.fixture(scope="session")

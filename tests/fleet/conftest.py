@@ -4,9 +4,8 @@ converged over it twice (`make fleet-converge`).
 A fleet that was already up when the session started (someone's converged fleet) is used as
 found and left up: the test that takes the fleet down is then skipped.
 
-The local run the fleet's day is compared with has a stack of its own (`settings` below), so
-these tests can run beside the rest of the suite, whose tests stop and start their stack's
-services.
+Nothing here uses the local stack, so these tests run beside the rest of the suite, whose
+tests stop and start that stack's services.
 """
 
 from __future__ import annotations
@@ -17,12 +16,10 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from unittest import mock
 
 import pytest
 import yaml
 
-from tripclick import config
 from tripclick_devstack.fleet import converge
 from tripclick_devstack.fleet.fleet import LABEL, Fleet
 from tripclick_devstack.fleet.hcl import REPO
@@ -30,26 +27,6 @@ from tripclick_devstack.fleet.hcl import REPO
 ANSIBLE_BIN = REPO / ".local" / "venvs" / "ansible" / "bin"
 
 ENV = "dev"
-# The reference stack's ports: the local stack's shifted by this (TRIPCLICK_PORT_OFFSET).
-REFERENCE_PORT_OFFSET = 300
-
-
-@pytest.fixture(scope="session")
-def settings() -> config.Settings:
-    """The local stack of the reference run: a home under the checkout's own and ports of its
-    own, the jars shared. (In a one-process run whose other tests started the local stack
-    first, pytest keeps that session's stack and Spark session, which serve as well.)"""
-    default = config.load()
-    home = default.home / "fleet-reference"
-    home.mkdir(exist_ok=True)
-    home.chmod(0o755)  # as root, the database server runs as postgres and must reach it
-    overrides = {
-        "TRIPCLICK_HOME": str(home),
-        "TRIPCLICK_JARS_DIR": str(default.jars_dir),
-        "TRIPCLICK_PORT_OFFSET": str(REFERENCE_PORT_OFFSET),
-    }
-    with mock.patch.dict(os.environ, overrides):
-        return config.load()
 
 
 def _running(env: str) -> bool:

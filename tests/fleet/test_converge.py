@@ -250,6 +250,48 @@ def test_the_gold_database_admits_the_loader_over_verified_tls_from_spark_only(
     assert on(fleet, "airflow-0", probe).stdout.strip() == "closed"
 
 
+def test_the_reader_may_only_read_gold_and_no_rule_trusts_a_client(fleet, converged):
+    # Asked of the server itself (peer login as postgres): what superset_reader may do.
+    grants = ok(
+        on(
+            fleet,
+            "gold-0",
+            'sudo -n -u postgres psql -d tripclick -tAc "'
+            "select has_schema_privilege('superset_reader', 'gold', 'CREATE'), "
+            "count(*) filter (where privilege_type <> 'SELECT') "
+            "from information_schema.role_table_grants where grantee = 'superset_reader'\"",
+        )
+    )
+    assert grants.strip() == "f|0", grants
+    hba = ok(on(fleet, "gold-0", "sudo -n cat /etc/postgresql/15/gold/pg_hba.conf"))
+    rules = [line.split() for line in hba.splitlines() if line.strip() and line[0] != "#"]
+    assert rules and all(rule[-1] != "trust" for rule in rules), rules
+    assert all(rule[-1] == "scram-sha-256" for rule in rules if rule[0].startswith("host")), rules
+
+
+# The files that hold a secret, by host: (mode, owner, group) as stat prints them.
+SECRET_FILES = {
+    "airflow-0": {"/etc/airflow/airflow.env"},
+    "gold-0": {"/etc/superset/superset_config.py"},
+    "kafka-0": {f"/etc/kafka/broker-{n}/server.properties" for n in (1, 2, 3)},
+    "spark-master-0": {"/etc/spark/kafka-client.pem", "/var/lib/tripclick/secrets/pg_password"},
+}
+
+
+def test_no_file_that_holds_a_secret_is_world_readable(fleet, converged):
+    for key, paths in SECRET_FILES.items():
+        out = ok(on(fleet, key, f"sudo -n stat -c '%a %G %n' {' '.join(sorted(paths))}"))
+        modes = {
+            line.split()[2]: (int(line.split()[0], 8), line.split()[1]) for line in out.splitlines()
+        }
+        assert set(modes) == paths, out
+        assert all(mode & 0o007 == 0 for mode, _ in modes.values()), (key, out)
+    keystore = ok(
+        on(fleet, "spark-master-0", "sudo -n stat -c '%a %G' /etc/spark/kafka-client.pem")
+    )
+    assert keystore.split() == ["640", "spark"], keystore
+
+
 def test_superset_logs_the_admin_in_from_the_jump_host(fleet, converged, secrets):
     gold = ip(fleet, "gold-0")
     body = json.dumps(
