@@ -133,9 +133,9 @@ lock: $(UV) ## Re-resolve every pinned environment (uv.lock and each tool venv's
 	  $(UV) pip compile -q --python-version 3.11 $${lock%.txt}.in -o $$lock; \
 	done
 
-# Two workers: the playbook's tests (the converges, mostly spent waiting on installs and on the
-# fleet's containers) beside all the others (tests/conftest.py splits them); TEST_WORKERS=0
-# runs everything in one process.
+# Two workers: the tests that use no local stack (the fleet's converges among them, mostly
+# spent waiting on installs and on the fleet's containers) beside all the others
+# (tests/conftest.py splits them); TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 
 .PHONY: test

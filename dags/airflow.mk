@@ -10,11 +10,7 @@ TIME_SCALE ?= 120
 
 $(eval $(call tool_venv,airflow,dags/requirements.txt))
 LOCKS += dags/requirements.txt
-TEST_PREREQS += $(AIRFLOW_VENV)/.synced sshd-package statsd-exporter-package
-
-.PHONY: sshd-package
-sshd-package: ## Install Debian's OpenSSH server (the tests' stand-in for the Spark master).
-	@$(call apt_ensure,[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null,--no-install-recommends openssh-server openssh-client,the OpenSSH server,systemctl disable --now ssh >/dev/null 2>&1 || true)
+TEST_PREREQS += $(AIRFLOW_VENV)/.synced statsd-exporter-package
 
 # The statsd exporter that turns Airflow's StatsD metrics into Prometheus series
 # (monitoring/exporters/statsd-mapping.yml). Debian 12's archive has no package of it, so it

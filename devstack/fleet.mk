@@ -52,7 +52,7 @@ fleet-converge: fleet-up fleet-vault ansible-system-packages statsd-exporter-pac
 	@mkdir -p $(FLEET_LOGS)
 	$(call say,converging the $(ENV) fleet with site.yml (log $(FLEET_LOGS)/fleet-$(ENV)-converge.log))
 	@start=$$(date +%s); rc=0; \
-	$(ANSIBLE_RUN) ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_SSH_ARGS="-F $(FLEET_DIR)/ssh/config -o ControlMaster=auto -o ControlPersist=120s" \
+	$(ANSIBLE_RUN) $(ANSIBLE_MITOGEN) ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_SSH_ARGS="-F $(FLEET_DIR)/ssh/config -o ControlMaster=auto -o ControlPersist=120s" \
 	  $(ANSIBLE_VENV)/bin/ansible-playbook -i $(ROOT)/$(FLEET_INVENTORY) site.yml -e @$(FLEET_VAULT) -e @$(FLEET_DIR)/converge-vars.json -e '$(FLEET_DAY_VARS)' $(ANSIBLE_ARGS) \
 	  2>&1 | tee $(FLEET_LOGS)/fleet-$(ENV)-converge.log || rc=$$?; \
 	echo "converge took $$(( $$(date +%s) - start )) s (exit $$rc)"; \
