@@ -269,7 +269,7 @@ def test_the_reader_may_only_read_gold_and_no_rule_trusts_a_client(fleet, conver
     assert all(rule[-1] == "scram-sha-256" for rule in rules if rule[0].startswith("host")), rules
 
 
-# The files that hold a secret, by host: (mode, owner, group) as stat prints them.
+# The files that hold a secret, by host.
 SECRET_FILES = {
     "airflow-0": {"/etc/airflow/airflow.env"},
     "gold-0": {"/etc/superset/superset_config.py"},
