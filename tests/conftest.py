@@ -25,13 +25,27 @@ SAMPLE_DIR = REPO.parent / "shared" / "data" / "tripclick-sample"
 
 
 # The tests that use no local stack: the infrastructure's (Terraform, the inventories, the
-# playbooks, site.yml over the fleet) and the tree's structure.
+# playbooks, site.yml over the fleet), the tree's structure, and the modules that need no
+# service (pure code, a Spark session of their own, Spark's metrics endpoints), which even out
+# the two workers' time.
 NO_STACK_TESTS = (
     "tests/ansible/",
     "tests/fleet/",
     "tests/inventory/",
     "tests/structure/",
     "tests/terraform/",
+    "tests/bench/test_stats.py",
+    "tests/payloads/test_bad_lines.py",
+    "tests/payloads/test_dedup.py",
+    "tests/payloads/test_events.py",
+    "tests/payloads/test_fast_paths.py",
+    "tests/payloads/test_generator.py",
+    "tests/payloads/test_sending.py",
+    "tests/payloads/test_timeshift.py",
+    "tests/spark/test_gold_csv.py",
+    "tests/spark/test_spark_metrics.py",
+    "tests/spark/test_transforms.py",
+    "tests/spark/test_value_check.py",
 )
 
 
