@@ -28,14 +28,13 @@ def tool(name: str) -> str:
 
 
 def ansible_env() -> dict[str, str]:
-    env = {
+    return {
         **os.environ,
         "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
         "PATH": f"{ANSIBLE_BIN}:{os.environ.get('PATH', '')}",
     }
-    return env
 
 
 def run(argv: list[str], env: dict[str, str], log: Path, timeout: float = 1800) -> str:

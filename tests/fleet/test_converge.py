@@ -279,17 +279,16 @@ SECRET_FILES = {
 
 
 def test_no_file_that_holds_a_secret_is_world_readable(fleet, converged):
+    seen = {}  # path: (mode, group), as stat prints them on its host
     for key, paths in SECRET_FILES.items():
         out = ok(on(fleet, key, f"sudo -n stat -c '%a %G %n' {' '.join(sorted(paths))}"))
-        modes = {
-            line.split()[2]: (int(line.split()[0], 8), line.split()[1]) for line in out.splitlines()
-        }
-        assert set(modes) == paths, out
-        assert all(mode & 0o007 == 0 for mode, _ in modes.values()), (key, out)
-    keystore = ok(
-        on(fleet, "spark-master-0", "sudo -n stat -c '%a %G' /etc/spark/kafka-client.pem")
-    )
-    assert keystore.split() == ["640", "spark"], keystore
+        stats = [line.split() for line in out.splitlines()]
+        assert {path for _, _, path in stats} == paths, out
+        seen |= {path: (int(mode, 8), group) for mode, group, path in stats}
+    assert all(mode & 0o007 == 0 for mode, _ in seen.values()), seen
+    # The jobs' Kafka key: the Spark group reads it; the gold password: its owner alone.
+    assert seen["/etc/spark/kafka-client.pem"] == (0o640, "spark"), seen
+    assert seen["/var/lib/tripclick/secrets/pg_password"][0] & 0o077 == 0, seen
 
 
 def test_superset_logs_the_admin_in_from_the_jump_host(fleet, converged, secrets):
